@@ -1,0 +1,71 @@
+#pragma once
+/// The one narrow interface every backend implements, and the uniform launch arguments.
+#include <array>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "compiler/pipeline.h"
+#include "compiler/spec.h"
+
+namespace robocache {
+
+/// Kernel arguments as 8-byte slots (pointers and int64 sizes), in the op's documented layout.
+/// Every kernel on every backend takes exactly this block, so one launch path serves them all.
+struct KernelArgs {
+  static constexpr int kMaxSlots = 16;
+  std::array<std::uint64_t, kMaxSlots> slots{};
+  /// Stores a pointer in slot i.
+  void set_ptr(int i, const void* p) { slots[i] = reinterpret_cast<std::uintptr_t>(p); }
+  /// Stores a signed integer in slot i.
+  void set_int(int i, std::int64_t v) { slots[i] = static_cast<std::uint64_t>(v); }
+};
+
+/// The amount of work in one launch: `rows` independent rows (batch) of `items` items (targets).
+struct WorkShape {
+  std::int64_t rows = 0;
+  std::int64_t items = 0;
+};
+
+/// Where a launch goes: a CUDA device and stream; ignored on the CPU.
+struct LaunchPlace {
+  int device = 0;
+  void* stream = nullptr;  ///< CUstream; nullptr is the legacy default stream
+};
+
+/// Compiled code loaded and ready to run.
+class LoadedKernel {
+ public:
+  virtual ~LoadedKernel() = default;
+  /// Runs the kernel on `work`; CUDA launches are asynchronous on `place.stream`.
+  virtual void launch(const KernelArgs& args, const WorkShape& work, const LaunchPlace& place) const = 0;
+};
+
+/// A code generator + compiler + loader for one target.
+class Backend {
+ public:
+  virtual ~Backend() = default;
+  /// The target this backend produces code for.
+  virtual const Target& target() const = 0;
+  /// Compiler identity (name and version), hashed into the cache key.
+  virtual std::string toolchain() const = 0;
+  /// Identity of the code generator (template sources' hash or generator version), for the key.
+  virtual std::string generator_identity() const = 0;
+  /// The config used when no tuning data exists.
+  virtual Config default_config(const Spec& spec) const = 0;
+  /// Specialises the op's code for spec and config.
+  virtual KernelSource generate(const Spec& spec, const Config& config) const = 0;
+  /// Compiles generated code; throws CompileError.
+  virtual ObjectCode compile(const KernelSource& source) const = 0;
+  /// Loads compiled code; throws BackendUnavailable when it cannot run here, RuntimeFailure on error.
+  virtual std::unique_ptr<LoadedKernel> load(const ObjectCode& code) const = 0;
+};
+
+/// The host-CPU backend (LLVM ORC). Throws BackendUnavailable saying why it cannot be made.
+std::shared_ptr<Backend> make_cpu_backend();
+
+/// The CUDA backend (NVRTC + Driver API) for `arch` ("sm_90"), or for device 0's arch when empty.
+/// Throws BackendUnavailable saying why (no NVRTC, no driver, no device).
+std::shared_ptr<Backend> make_cuda_backend(const std::string& arch);
+
+}  // namespace robocache
