@@ -1,0 +1,28 @@
+#pragma once
+/// What the CUDA side of this machine can do, for check_installation() and clear errors.
+#include <string>
+#include <vector>
+
+namespace robocache {
+
+/// One visible CUDA device.
+struct CudaDeviceInfo {
+  int ordinal = 0;
+  std::string name;  ///< e.g. "NVIDIA H100 80GB HBM3"
+  std::string arch;  ///< e.g. "sm_90"
+};
+
+/// Result of probing NVRTC and the driver; never throws.
+struct CudaStatus {
+  bool built = false;             ///< the library was built with the CUDA backend
+  bool nvrtc_available = false;   ///< libnvrtc could be loaded
+  std::string nvrtc_detail;       ///< its version, or why it could not be loaded
+  bool driver_available = false;  ///< libcuda could be loaded and cuInit succeeded
+  std::string driver_detail;      ///< driver version, or why not
+  std::vector<CudaDeviceInfo> devices;
+};
+
+/// Probes NVRTC and the driver (loading them on first use).
+CudaStatus probe_cuda();
+
+}  // namespace robocache
