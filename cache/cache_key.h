@@ -1,0 +1,26 @@
+#pragma once
+/// The cache key: everything that can change the compiled bytes, hashed.
+#include <string>
+
+#include "compiler/config.h"
+#include "compiler/spec.h"
+#include "compiler/target.h"
+
+namespace robocache {
+
+/// Version of the on-disk entry format and of the key recipe; bump on any change to either.
+inline constexpr int kCacheFormatVersion = 1;
+
+/// The inputs of a cache key, each printable on its own (shown by `describe()`).
+struct CacheKeyParts {
+  std::string spec_json;      ///< canonical spec
+  std::string config_json;    ///< canonical config
+  std::string target;         ///< Target::identity()
+  std::string toolchain;      ///< compiler name, version and options
+  std::string generator;      ///< template sources' hash or IR generator version
+};
+
+/// Hex SHA-256 of the parts and the format version. Never depends on paths, mtimes or user names.
+std::string cache_key(const CacheKeyParts& parts);
+
+}  // namespace robocache

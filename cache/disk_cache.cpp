@@ -1,0 +1,157 @@
+#include "cache/disk_cache.h"
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <random>
+
+#include <fmt/format.h>
+
+#include "cache/cache_entry.h"
+#include "compiler/log.h"
+
+namespace fs = std::filesystem;
+
+namespace robocache {
+
+namespace {
+
+std::string errno_text() { return std::strerror(errno); }
+
+// Reads a whole file; nullopt when it cannot be opened or read (ENOENT, ESTALE, EIO...).
+std::optional<std::string> read_file(const fs::path& p) {
+  int fd = ::open(p.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return std::nullopt;
+  std::string out;
+  char buf[1 << 16];
+  for (;;) {
+    ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      ::close(fd);
+      return std::nullopt;
+    }
+    if (n == 0) break;
+    out.append(buf, static_cast<std::size_t>(n));
+  }
+  ::close(fd);
+  return out;
+}
+
+bool write_all(int fd, const std::string& data) {
+  std::size_t done = 0;
+  while (done < data.size()) {
+    ssize_t n = ::write(fd, data.data() + done, data.size() - done);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return false;
+    }
+    done += static_cast<std::size_t>(n);
+  }
+  return true;
+}
+
+std::string random_suffix() {
+  static thread_local std::mt19937_64 rng{std::random_device{}()};
+  return fmt::format("{:016x}", rng());
+}
+
+}  // namespace
+
+fs::path default_cache_dir() {
+  if (const char* d = std::getenv("ROBOCACHE_CACHE_DIR"); d && *d) return d;
+  if (const char* x = std::getenv("XDG_CACHE_HOME"); x && *x) return fs::path(x) / "robocache";
+  if (const char* h = std::getenv("HOME"); h && *h) return fs::path(h) / ".cache" / "robocache";
+  return fs::temp_directory_path() / fmt::format("robocache-{}", ::getuid());
+}
+
+DiskCache::DiskCache(fs::path dir) : dir_(std::move(dir)) {}
+
+fs::path DiskCache::entry_path(const std::string& key) const {
+  return dir_ / key.substr(0, 2) / (key + ".rck");
+}
+
+std::optional<ObjectCode> DiskCache::load(const std::string& key, bool* rejected) const {
+  if (rejected) *rejected = false;
+  auto bytes = read_file(entry_path(key));
+  if (!bytes) return std::nullopt;
+  EntryRejection why;
+  auto code = decode_cache_entry(*bytes, key, &why);
+  if (!code && rejected) *rejected = true;
+  if (!code)
+    warn_once(fmt::format("ignoring bad cache entry {} ({}); it will be recompiled and replaced",
+                          entry_path(key).string(), why.reason));
+  return code;
+}
+
+bool DiskCache::ensure_dir(const fs::path& shard) const {
+  std::error_code ec;
+  if (!fs::is_directory(dir_, ec)) {
+    fs::create_directories(dir_.parent_path(), ec);
+    if (::mkdir(dir_.c_str(), 0700) != 0 && errno != EEXIST) return false;
+  }
+  if (::mkdir(shard.c_str(), 0700) != 0 && errno != EEXIST) return false;
+  return true;
+}
+
+bool DiskCache::store(const std::string& key, const ObjectCode& code) const {
+  const fs::path final_path = entry_path(key);
+  const fs::path shard = final_path.parent_path();
+  auto fail = [&](const std::string& what) {
+    warn_once(fmt::format("cannot write the kernel cache at {} ({}: {}); kernels are compiled and "
+                          "kept in memory only",
+                          dir_.string(), what, errno_text()));
+    return false;
+  };
+  if (!ensure_dir(shard)) return fail("mkdir");
+  const fs::path tmp = shard / fmt::format(".{}.{}.{}.tmp", key, ::getpid(), random_suffix());
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (fd < 0) return fail("open");
+  const std::string data = encode_cache_entry(key, code);
+  if (!write_all(fd, data) || ::fsync(fd) != 0) {
+    int saved = errno;
+    ::close(fd);
+    ::unlink(tmp.c_str());
+    errno = saved;
+    return fail("write");
+  }
+  ::close(fd);
+  if (::rename(tmp.c_str(), final_path.c_str()) != 0) {
+    int saved = errno;
+    ::unlink(tmp.c_str());
+    errno = saved;
+    return fail("rename");
+  }
+  // Make the rename itself durable.
+  if (int dfd = ::open(shard.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC); dfd >= 0) {
+    ::fsync(dfd);
+    ::close(dfd);
+  }
+  return true;
+}
+
+DiskCache::KeyLock::~KeyLock() {
+  if (fd_ >= 0) ::close(fd_);  // closing releases the flock
+}
+
+DiskCache::KeyLock DiskCache::lock(const std::string& key) const {
+  const fs::path shard = entry_path(key).parent_path();
+  if (!ensure_dir(shard)) return KeyLock();
+  const fs::path lock_path = shard / (key + ".lock");
+  int fd = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (fd < 0) return KeyLock();
+  while (::flock(fd, LOCK_EX) != 0) {
+    if (errno != EINTR) {
+      ::close(fd);
+      return KeyLock();
+    }
+  }
+  return KeyLock(fd);
+}
+
+}  // namespace robocache

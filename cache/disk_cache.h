@@ -1,0 +1,53 @@
+#pragma once
+/// The on-disk kernel cache: one self-validating file per key, atomic publish, lock-free reads.
+#include <filesystem>
+#include <optional>
+#include <string>
+
+#include "compiler/pipeline.h"
+
+namespace robocache {
+
+/// The cache directory from ROBOCACHE_CACHE_DIR, else $XDG_CACHE_HOME/robocache, else ~/.cache/robocache.
+std::filesystem::path default_cache_dir();
+
+/// A directory of cache entries, `<dir>/<key[0:2]>/<key>.rck`.
+class DiskCache {
+ public:
+  /// Uses `dir`, creating it (mode 0700) on first store.
+  explicit DiskCache(std::filesystem::path dir);
+
+  /// The directory.
+  const std::filesystem::path& dir() const { return dir_; }
+  /// Where the entry for `key` lives.
+  std::filesystem::path entry_path(const std::string& key) const;
+
+  /// Reads the entry; a missing, short, corrupted or foreign entry is a miss (logged once).
+  /// `rejected` is set when a file was there but failed its checks.
+  std::optional<ObjectCode> load(const std::string& key, bool* rejected = nullptr) const;
+  /// Publishes an entry (temp file + fsync + rename). Returns false, with one warning, when the
+  /// directory cannot be written; the caller carries on with the in-memory kernel.
+  bool store(const std::string& key, const ObjectCode& code) const;
+
+  /// An exclusive per-key lock across processes (flock on `<key>.lock`), held while compiling so
+  /// concurrent processes compile a spec once. When the lock file cannot be made it is a no-op.
+  class KeyLock {
+   public:
+    KeyLock() = default;
+    explicit KeyLock(int fd) : fd_(fd) {}
+    KeyLock(KeyLock&& o) noexcept : fd_(o.fd_) { o.fd_ = -1; }
+    KeyLock& operator=(KeyLock&&) = delete;
+    ~KeyLock();
+
+   private:
+    int fd_ = -1;
+  };
+  /// Blocks until the key's lock is held.
+  KeyLock lock(const std::string& key) const;
+
+ private:
+  bool ensure_dir(const std::filesystem::path& shard) const;
+  std::filesystem::path dir_;
+};
+
+}  // namespace robocache

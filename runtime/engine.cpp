@@ -1,0 +1,138 @@
+#include "runtime/engine.h"
+
+#include <chrono>
+
+#include <fmt/format.h>
+
+#include "cache/cache_key.h"
+#include "compiler/errors.h"
+#include "runtime/cuda_status.h"
+
+namespace robocache {
+
+namespace {
+
+double ms_since(std::chrono::steady_clock::time_point t0) {
+  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+}
+
+bool is_sm_arch(const std::string& t) {
+  if (t.size() < 4 || t.rfind("sm_", 0) != 0) return false;
+  for (std::size_t i = 3; i < t.size(); ++i)
+    if (!(std::isdigit(static_cast<unsigned char>(t[i])) || (i + 1 == t.size() && t[i] == 'a')))
+      return false;
+  return true;
+}
+
+}  // namespace
+
+Engine::Engine(EngineOptions options) : options_(std::move(options)) {
+  if (!options_.cache_dir.empty()) disk_ = std::make_unique<DiskCache>(options_.cache_dir);
+}
+
+Engine& Engine::global() {
+  static Engine engine;
+  return engine;
+}
+
+std::string Engine::resolve_target(const std::string& target) {
+  if (target == "auto") {
+    CudaStatus cuda = probe_cuda();
+    return cuda.driver_available && !cuda.devices.empty() ? "cuda" : "cpu";
+  }
+  if (target == "cpu" || target == "cuda" || is_sm_arch(target)) return target;
+  throw std::invalid_argument(fmt::format(
+      "unknown target '{}' (expected 'auto', 'cpu', 'cuda' or a CUDA arch such as 'sm_90')", target));
+}
+
+std::shared_ptr<Backend> Engine::backend(const std::string& target) {
+  const std::string name = resolve_target(target);
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = backends_.find(name);
+  if (it != backends_.end()) return it->second;
+  std::shared_ptr<Backend> b =
+      name == "cpu" ? make_cpu_backend() : make_cuda_backend(name == "cuda" ? "" : name);
+  backends_.emplace(name, b);
+  return b;
+}
+
+std::shared_ptr<const CompiledKernel> Engine::compile(const Spec& spec, const std::string& target) {
+  std::shared_ptr<Backend> be = backend(target);
+  const Config config = be->default_config(spec);
+  const std::string key =
+      cache_key({spec.canonical_json(), config.canonical_json(), be->target().identity(),
+                 be->toolchain(), be->generator_identity()});
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (auto it = kernels_.find(key); it != kernels_.end()) {
+      ++stats_.memory_hits;
+      return it->second;
+    }
+  }
+
+  auto read_disk = [&]() -> std::optional<ObjectCode> {
+    if (!disk_) return std::nullopt;
+    auto t0 = std::chrono::steady_clock::now();
+    bool rejected = false;
+    auto code = disk_->load(key, &rejected);
+    std::lock_guard<std::mutex> lock(mu_);
+    stats_.disk_read_ms += ms_since(t0);
+    if (rejected) ++stats_.bad_entries;
+    if (code) ++stats_.disk_hits;
+    return code;
+  };
+
+  std::optional<ObjectCode> code = read_disk();
+  if (!code) {
+    // Compile once across processes: whoever holds the key's lock compiles, the others wait and
+    // then find the published entry.
+    DiskCache::KeyLock key_lock = disk_ ? disk_->lock(key) : DiskCache::KeyLock();
+    code = read_disk();
+    if (!code) {
+      auto t0 = std::chrono::steady_clock::now();
+      KernelSource source = be->generate(spec, config);
+      double gen_ms = ms_since(t0);
+      t0 = std::chrono::steady_clock::now();
+      ObjectCode compiled = be->compile(source);
+      double compile_ms = ms_since(t0);
+      bool stored = true;
+      double write_ms = 0;
+      if (disk_) {
+        t0 = std::chrono::steady_clock::now();
+        stored = disk_->store(key, compiled);
+        write_ms = ms_since(t0);
+      }
+      std::lock_guard<std::mutex> lock(mu_);
+      ++stats_.compiles;
+      stats_.generate_ms += gen_ms;
+      stats_.compile_ms += compile_ms;
+      stats_.disk_write_ms += write_ms;
+      if (!stored) ++stats_.store_failures;
+      code = std::move(compiled);
+    }
+  }
+
+  auto kernel = std::make_shared<const CompiledKernel>(spec, key, be, std::move(*code), this);
+  std::lock_guard<std::mutex> lock(mu_);
+  auto [it, inserted] = kernels_.emplace(key, kernel);
+  return it->second;
+}
+
+CacheStats Engine::stats() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return stats_;
+}
+
+std::filesystem::path Engine::cache_dir() const { return disk_ ? disk_->dir() : std::filesystem::path(); }
+
+void Engine::clear_memory_cache() {
+  std::lock_guard<std::mutex> lock(mu_);
+  kernels_.clear();
+}
+
+void Engine::record_load(double ms) {
+  std::lock_guard<std::mutex> lock(mu_);
+  stats_.load_ms += ms;
+}
+
+}  // namespace robocache
