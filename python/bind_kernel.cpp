@@ -1,0 +1,81 @@
+#include <pybind11/stl.h>
+
+#include "compiler/errors.h"
+#include "python/bindings.h"
+#include "runtime/engine.h"
+
+namespace py = pybind11;
+
+namespace robocache::python {
+
+namespace {
+
+// (pointer, dtype name, shape, strides in elements or None, "cpu"|"cuda", device index)
+using ArrayDesc = std::tuple<std::uintptr_t, std::string, std::vector<std::int64_t>,
+                             std::optional<std::vector<std::int64_t>>, std::string, int>;
+
+ArrayView to_view(const ArrayDesc& d, const char* name) {
+  const auto& [ptr, dtype, shape, strides, device, index] = d;
+  ArrayView v;
+  v.data = reinterpret_cast<const void*>(ptr);
+  auto t = parse_dtype(dtype);
+  if (!t) throw ArgumentError(name, "unsupported dtype " + dtype);
+  v.dtype = *t;
+  v.shape = shape;
+  if (strides) v.strides = *strides;
+  v.device = device == "cuda" ? DeviceKind::Cuda : DeviceKind::Cpu;
+  v.device_index = index;
+  return v;
+}
+
+std::vector<ArrayView> to_views(const std::vector<ArrayDesc>& descs) {
+  static const char* names[] = {"data", "src_times", "tgt_times"};
+  std::vector<ArrayView> out;
+  for (std::size_t i = 0; i < descs.size(); ++i)
+    out.push_back(to_view(descs[i], i < 3 ? names[i] : "input"));
+  return out;
+}
+
+}  // namespace
+
+void bind_kernel(py::module_& m) {
+  py::class_<CompiledKernel, std::shared_ptr<CompiledKernel>>(m, "NativeKernel")
+      .def_property_readonly("key", &CompiledKernel::key)
+      .def_property_readonly("target", [](const CompiledKernel& k) { return k.target().name(); })
+      .def_property_readonly("spec_json", [](const CompiledKernel& k) { return k.spec().canonical_json(); })
+      .def_property_readonly("source", &CompiledKernel::source)
+      .def_property_readonly("binary_format", [](const CompiledKernel& k) { return k.object_code().format; })
+      .def_property_readonly("binary", [](const CompiledKernel& k) { return py::bytes(k.object_code().bytes); })
+      .def_property_readonly("symbol", [](const CompiledKernel& k) { return k.object_code().symbol; })
+      .def("output_shape", [](const CompiledKernel& k, const std::vector<ArrayDesc>& inputs) {
+        return k.output_shape(to_views(inputs));
+      })
+      .def("run",
+           [](const CompiledKernel& k, const std::vector<ArrayDesc>& inputs, const ArrayDesc& out,
+              std::uintptr_t stream, bool check_times) {
+             auto views = to_views(inputs);
+             ArrayView out_view = to_view(out, "out");
+             py::gil_scoped_release release;
+             k.run(views, out_view, reinterpret_cast<void*>(stream), check_times);
+           },
+           py::arg("inputs"), py::arg("out"), py::arg("stream") = 0, py::arg("check_times") = true);
+
+  m.def("compile",
+        [](const std::string& spec_json, const std::string& target) {
+          Spec spec = Spec::parse(spec_json);
+          std::shared_ptr<const CompiledKernel> k;
+          {
+            py::gil_scoped_release release;
+            k = Engine::global().compile(spec, target);
+          }
+          return std::const_pointer_cast<CompiledKernel>(k);
+        },
+        py::arg("spec_json"), py::arg("target"),
+        "Compiles (or finds in the cache) a spec given as JSON text for a target.");
+  m.def("canonical_spec", [](const std::string& spec_json) { return Spec::parse(spec_json).canonical_json(); },
+        "Validates a spec and returns its canonical JSON.");
+  m.def("spec_hash", [](const std::string& spec_json) { return Spec::parse(spec_json).hash(); },
+        "Stable hash of a spec.");
+}
+
+}  // namespace robocache::python

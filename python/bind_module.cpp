@@ -1,0 +1,8 @@
+#include "python/bindings.h"
+
+PYBIND11_MODULE(_robocache, m) {
+  m.doc() = "RoboCache native module (use the robocache package instead).";
+  robocache::python::bind_errors(m);
+  robocache::python::bind_kernel(m);
+  robocache::python::bind_status(m);
+}

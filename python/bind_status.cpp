@@ -1,0 +1,46 @@
+#include <pybind11/stl.h>
+
+#include "compiler/errors.h"
+#include "python/bindings.h"
+#include "runtime/cuda_status.h"
+#include "runtime/engine.h"
+
+namespace py = pybind11;
+
+namespace robocache::python {
+
+void bind_status(py::module_& m) {
+  m.def("probe_cuda", [] {
+    CudaStatus s = probe_cuda();
+    py::list devices;
+    for (const auto& d : s.devices)
+      devices.append(py::dict(py::arg("ordinal") = d.ordinal, py::arg("name") = d.name,
+                              py::arg("arch") = d.arch));
+    return py::dict(py::arg("built") = s.built, py::arg("nvrtc_available") = s.nvrtc_available,
+                    py::arg("nvrtc_detail") = s.nvrtc_detail,
+                    py::arg("driver_available") = s.driver_available,
+                    py::arg("driver_detail") = s.driver_detail, py::arg("devices") = devices);
+  });
+  m.def("probe_cpu", []() -> py::dict {
+    try {
+      auto b = Engine::global().backend("cpu");
+      return py::dict(py::arg("available") = true, py::arg("arch") = b->target().arch,
+                      py::arg("toolchain") = b->toolchain());
+    } catch (const BackendUnavailable& e) {
+      return py::dict(py::arg("available") = false, py::arg("reason") = std::string(e.what()));
+    }
+  });
+  m.def("cache_stats", [] {
+    CacheStats s = Engine::global().stats();
+    return py::dict(py::arg("memory_hits") = s.memory_hits, py::arg("disk_hits") = s.disk_hits,
+                    py::arg("compiles") = s.compiles, py::arg("bad_entries") = s.bad_entries,
+                    py::arg("store_failures") = s.store_failures,
+                    py::arg("generate_ms") = s.generate_ms, py::arg("compile_ms") = s.compile_ms,
+                    py::arg("disk_read_ms") = s.disk_read_ms, py::arg("disk_write_ms") = s.disk_write_ms,
+                    py::arg("load_ms") = s.load_ms,
+                    py::arg("cache_dir") = Engine::global().cache_dir().string());
+  });
+  m.def("clear_memory_cache", [] { Engine::global().clear_memory_cache(); });
+}
+
+}  // namespace robocache::python

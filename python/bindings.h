@@ -1,0 +1,14 @@
+#pragma once
+/// Registration functions, one per area; the module definition calls each once.
+#include <pybind11/pybind11.h>
+
+namespace robocache::python {
+
+/// Exceptions: CompileError, BackendUnavailable, and the C++ → Python mapping.
+void bind_errors(pybind11::module_& m);
+/// compile() and the native Kernel class.
+void bind_kernel(pybind11::module_& m);
+/// Backend probes and cache statistics.
+void bind_status(pybind11::module_& m);
+
+}  // namespace robocache::python

@@ -1,0 +1,38 @@
+"""check_installation() and cache_stats()."""
+
+from __future__ import annotations
+
+from ._native import _robocache as _native
+
+
+def check_installation() -> dict:
+    """Says which backends work here and, for each that does not, why.
+
+    Returns ``{"cpu": {"available": bool, ...}, "cuda": {"available": bool, ...}, "cache_dir": str}``;
+    an unavailable backend has a ``"reason"``.
+    """
+    cpu = dict(_native.probe_cpu())
+    cuda_raw = _native.probe_cuda()
+    cuda = {
+        "available": bool(cuda_raw["built"] and cuda_raw["driver_available"] and cuda_raw["devices"]),
+        "compile_only": bool(cuda_raw["built"] and cuda_raw["nvrtc_available"]),
+        "nvrtc": cuda_raw["nvrtc_detail"],
+        "driver": cuda_raw["driver_detail"],
+        "devices": list(cuda_raw["devices"]),
+    }
+    if not cuda["available"]:
+        if not cuda_raw["built"]:
+            cuda["reason"] = cuda_raw["nvrtc_detail"] or "built without the CUDA backend"
+        elif not cuda_raw["driver_available"]:
+            cuda["reason"] = f"no usable CUDA driver: {cuda_raw['driver_detail']}"
+        else:
+            cuda["reason"] = "the CUDA driver loaded but reports no devices"
+        if cuda_raw["built"] and not cuda_raw["nvrtc_available"]:
+            cuda["reason"] += f"; NVRTC unavailable: {cuda_raw['nvrtc_detail']}"
+    return {"cpu": cpu, "cuda": cuda, "cache_dir": _native.cache_stats()["cache_dir"]}
+
+
+def cache_stats() -> dict:
+    """Kernel-cache counters of this process: memory_hits, disk_hits, compiles, bad_entries,
+    store_failures, and time spent per stage in milliseconds (generate, compile, disk read/write, load)."""
+    return dict(_native.cache_stats())

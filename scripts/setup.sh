@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Sets up a fresh Debian machine for RoboCache and builds it:
+#   system packages (apt) -> Python venv in .venv -> CMake build in build/.
+# Safe to run again: it installs only what is missing and rebuilds incrementally.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+log() { printf '\n== %s\n' "$*"; }
+
+packages=(cmake ninja-build g++ libfmt-dev libgtest-dev llvm-14-dev python3-venv)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  log "installing system packages: ${missing[*]}"
+  sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}"
+fi
+
+PYTHON="${PYTHON:-python3}"
+if [ ! -x .venv/bin/python ]; then
+  log "creating the Python environment in .venv"
+  "$PYTHON" -m venv .venv
+fi
+log "installing Python packages (requirements-dev.txt)"
+.venv/bin/python -m pip install -q --disable-pip-version-check -r requirements-dev.txt
+# Make the in-tree package importable from the venv without reinstalling after each edit.
+site=$(.venv/bin/python -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
+echo "$PWD/python" > "$site/robocache-dev.pth"
+
+log "building (CMake + Ninja) in build/"
+cmake -S . -B build -G Ninja -DPython_EXECUTABLE="$PWD/.venv/bin/python" ${ROBOCACHE_CMAKE_ARGS:-} >/dev/null
+cmake --build build

@@ -1,0 +1,37 @@
+"""Shared fixtures: a private kernel cache for the test session, and the GPU marker."""
+
+import os
+import tempfile
+
+import pytest
+
+# Before robocache is imported anywhere: the process-wide engine reads this once.
+os.environ["ROBOCACHE_CACHE_DIR"] = tempfile.mkdtemp(prefix="robocache-pytest-")
+
+import robocache  # noqa: E402
+
+
+def _cuda_ready() -> str:
+    """Empty when GPU tests can run, else why not."""
+    status = robocache.check_installation()["cuda"]
+    if not status["available"]:
+        return status.get("reason", "CUDA unavailable")
+    try:
+        import torch
+    except ImportError:
+        return "torch is not installed"
+    if not torch.cuda.is_available():
+        return "torch sees no CUDA device"
+    return ""
+
+
+_CUDA_SKIP_REASON = _cuda_ready()
+
+
+def pytest_collection_modifyitems(config, items):
+    if not _CUDA_SKIP_REASON:
+        return
+    skip = pytest.mark.skip(reason=f"GPU test: {_CUDA_SKIP_REASON}")
+    for item in items:
+        if "gpu" in item.keywords:
+            item.add_marker(skip)
