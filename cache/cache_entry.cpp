@@ -53,6 +53,8 @@ std::string encode_cache_entry(const std::string& key, const ObjectCode& code) {
   h["target"] = target_to_json(code.target);
   h["config"] = code.config.to_json();
   h["binary_bytes"] = Json::integer(static_cast<std::int64_t>(code.bytes.size()));
+  h["spec"] = Json::string(code.spec_json);
+  h["toolchain"] = Json::string(code.toolchain);
   std::string header = Json::object(std::move(h)).dump();
   auto checksum = Sha256().update(header).update(code.bytes).digest();
 
@@ -98,6 +100,8 @@ std::optional<ObjectCode> decode_cache_entry(std::string_view bytes, const std::
     ObjectCode code;
     code.format = field(h, "format", &Json::is_string).as_string();
     code.symbol = field(h, "symbol", &Json::is_string).as_string();
+    code.spec_json = field(h, "spec", &Json::is_string).as_string();
+    code.toolchain = field(h, "toolchain", &Json::is_string).as_string();
     code.config = Config::from_json(field(h, "config", &Json::is_object));
     const Json& t = field(h, "target", &Json::is_object);
     code.target.kind = field(t, "kind", &Json::is_string).as_string() == "cpu" ? Target::Kind::Cpu

@@ -7,7 +7,8 @@ namespace robocache {
 /// A snapshot of the cache's counters since the engine was created.
 struct CacheStats {
   std::int64_t memory_hits = 0;     ///< compile() answered from the in-process map
-  std::int64_t disk_hits = 0;       ///< entries loaded from the disk cache
+  std::int64_t disk_hits = 0;       ///< entries loaded from the cache directory
+  std::int64_t bundle_hits = 0;     ///< entries loaded from read-only bundles
   std::int64_t compiles = 0;        ///< kernels generated and compiled (misses)
   std::int64_t bad_entries = 0;     ///< disk entries rejected (short, corrupted, wrong key)
   std::int64_t store_failures = 0;  ///< entries that could not be written to disk

@@ -135,6 +135,10 @@ bool DiskCache::store(const std::string& key, const ObjectCode& code) const {
   return true;
 }
 
+void DiskCache::touch(const std::string& key) const {
+  ::utimensat(AT_FDCWD, entry_path(key).c_str(), nullptr, 0);  // best effort: a failure only ages it
+}
+
 DiskCache::KeyLock::~KeyLock() {
   if (fd_ >= 0) ::close(fd_);  // closing releases the flock
 }

@@ -29,6 +29,9 @@ class DiskCache {
   /// directory cannot be written; the caller carries on with the in-memory kernel.
   bool store(const std::string& key, const ObjectCode& code) const;
 
+  /// Marks an entry as just used (sets its mtime), for least-recently-used eviction without atime.
+  void touch(const std::string& key) const;
+
   /// An exclusive per-key lock across processes (flock on `<key>.lock`), held while compiling so
   /// concurrent processes compile a spec once. When the lock file cannot be made it is a no-op.
   class KeyLock {

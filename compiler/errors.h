@@ -66,3 +66,13 @@ class RuntimeFailure : public std::runtime_error {
 };
 
 }  // namespace robocache
+
+namespace robocache {
+
+/// Strict cache mode found no compiled kernel for a spec (Python: robocache.CacheMissError).
+class CacheMissError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+}  // namespace robocache

@@ -31,6 +31,9 @@ struct ObjectCode {
   std::string bytes;
   /// The symbol to look up after loading (lowered/mangled name).
   std::string symbol;
+  /// Provenance, filled in by the engine: canonical JSON of the spec, and the toolchain identity.
+  std::string spec_json;
+  std::string toolchain;
 };
 
 }  // namespace robocache

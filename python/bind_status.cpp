@@ -33,12 +33,14 @@ void bind_status(py::module_& m) {
   m.def("cache_stats", [] {
     CacheStats s = Engine::global().stats();
     return py::dict(py::arg("memory_hits") = s.memory_hits, py::arg("disk_hits") = s.disk_hits,
+                    py::arg("bundle_hits") = s.bundle_hits,
                     py::arg("compiles") = s.compiles, py::arg("bad_entries") = s.bad_entries,
                     py::arg("store_failures") = s.store_failures,
                     py::arg("generate_ms") = s.generate_ms, py::arg("compile_ms") = s.compile_ms,
                     py::arg("disk_read_ms") = s.disk_read_ms, py::arg("disk_write_ms") = s.disk_write_ms,
                     py::arg("load_ms") = s.load_ms,
-                    py::arg("cache_dir") = Engine::global().cache_dir().string());
+                    py::arg("cache_dir") = Engine::global().cache().options().dir.string(),
+                    py::arg("cache_mode") = cache_mode_name(Engine::global().cache().options().mode));
   });
   m.def("clear_memory_cache", [] { Engine::global().clear_memory_cache(); });
 }

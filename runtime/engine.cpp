@@ -26,12 +26,10 @@ bool is_sm_arch(const std::string& t) {
 
 }  // namespace
 
-Engine::Engine(EngineOptions options) : options_(std::move(options)) {
-  if (!options_.cache_dir.empty()) disk_ = std::make_unique<DiskCache>(options_.cache_dir);
-}
+Engine::Engine(CacheOptions options) : cache_(std::move(options)) {}
 
 Engine& Engine::global() {
-  static Engine engine;
+  static Engine engine(CacheOptions::from_environment());
   return engine;
 }
 
@@ -70,24 +68,30 @@ std::shared_ptr<const CompiledKernel> Engine::compile(const Spec& spec, const st
     }
   }
 
-  auto read_disk = [&]() -> std::optional<ObjectCode> {
-    if (!disk_) return std::nullopt;
+  auto read_cache = [&]() -> std::optional<ObjectCode> {
     auto t0 = std::chrono::steady_clock::now();
-    bool rejected = false;
-    auto code = disk_->load(key, &rejected);
+    int rejected = 0;
+    auto hit = cache_.find(key, &rejected);
     std::lock_guard<std::mutex> lock(mu_);
     stats_.disk_read_ms += ms_since(t0);
-    if (rejected) ++stats_.bad_entries;
-    if (code) ++stats_.disk_hits;
-    return code;
+    stats_.bad_entries += rejected;
+    if (!hit) return std::nullopt;
+    ++(hit->layer == CacheLayer::Directory ? stats_.disk_hits : stats_.bundle_hits);
+    return std::move(hit->code);
   };
 
-  std::optional<ObjectCode> code = read_disk();
+  std::optional<ObjectCode> code = read_cache();
+  if (!code && cache_.options().mode == CacheMode::Strict)
+    throw CacheMissError(fmt::format(
+        "strict cache mode: no compiled kernel for spec {} on target '{}' in {}{} (key {}); warm the "
+        "cache with `robocache warmup` or unset ROBOCACHE_CACHE_MODE",
+        spec.canonical_json(), be->target().name(), cache_.options().dir.string(),
+        cache_.options().bundles.empty() ? "" : " or the bundles in ROBOCACHE_CACHE_BUNDLES", key));
   if (!code) {
     // Compile once across processes: whoever holds the key's lock compiles, the others wait and
     // then find the published entry.
-    DiskCache::KeyLock key_lock = disk_ ? disk_->lock(key) : DiskCache::KeyLock();
-    code = read_disk();
+    DiskCache::KeyLock key_lock = cache_.lock(key);
+    code = read_cache();
     if (!code) {
       auto t0 = std::chrono::steady_clock::now();
       KernelSource source = be->generate(spec, config);
@@ -95,19 +99,17 @@ std::shared_ptr<const CompiledKernel> Engine::compile(const Spec& spec, const st
       t0 = std::chrono::steady_clock::now();
       ObjectCode compiled = be->compile(source);
       double compile_ms = ms_since(t0);
-      bool stored = true;
-      double write_ms = 0;
-      if (disk_) {
-        t0 = std::chrono::steady_clock::now();
-        stored = disk_->store(key, compiled);
-        write_ms = ms_since(t0);
-      }
+      compiled.spec_json = spec.canonical_json();
+      compiled.toolchain = be->toolchain();
+      t0 = std::chrono::steady_clock::now();
+      const bool stored = cache_.publish(key, compiled);
+      const double write_ms = ms_since(t0);
       std::lock_guard<std::mutex> lock(mu_);
       ++stats_.compiles;
       stats_.generate_ms += gen_ms;
       stats_.compile_ms += compile_ms;
       stats_.disk_write_ms += write_ms;
-      if (!stored) ++stats_.store_failures;
+      if (!stored && cache_.options().mode == CacheMode::ReadWrite) ++stats_.store_failures;
       code = std::move(compiled);
     }
   }
@@ -122,8 +124,6 @@ CacheStats Engine::stats() const {
   std::lock_guard<std::mutex> lock(mu_);
   return stats_;
 }
-
-std::filesystem::path Engine::cache_dir() const { return disk_ ? disk_->dir() : std::filesystem::path(); }
 
 void Engine::clear_memory_cache() {
   std::lock_guard<std::mutex> lock(mu_);

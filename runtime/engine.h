@@ -8,36 +8,30 @@
 #include <string>
 
 #include "cache/cache_stats.h"
-#include "cache/disk_cache.h"
+#include "cache/kernel_cache.h"
 #include "runtime/compiled_kernel.h"
 
 namespace robocache {
-
-/// Engine settings.
-struct EngineOptions {
-  /// Disk cache directory; empty disables the disk layer.
-  std::filesystem::path cache_dir = default_cache_dir();
-};
 
 /// Compiles specs for targets, through in-process → disk caches. Thread-safe.
 class Engine {
  public:
   /// An engine with its own caches.
-  explicit Engine(EngineOptions options = {});
-  /// The process-wide engine (options from the environment), created on first use.
+  explicit Engine(CacheOptions options = {});
+  /// The process-wide engine (cache options from the environment), created on first use.
   static Engine& global();
 
   /// Compiles (or finds) `spec` for `target`: "auto" (CUDA when a device is present, else the CPU),
   /// "cpu", "cuda" (device 0's arch) or an arch such as "sm_90" (needs no GPU).
-  /// Throws SpecError, BackendUnavailable or CompileError.
+  /// Throws SpecError, BackendUnavailable, CompileError, or CacheMissError in strict mode.
   std::shared_ptr<const CompiledKernel> compile(const Spec& spec, const std::string& target);
 
   /// The backend serving a target name; throws BackendUnavailable saying why.
   std::shared_ptr<Backend> backend(const std::string& target);
   /// Counters since creation.
   CacheStats stats() const;
-  /// The disk cache directory ("" when disabled).
-  std::filesystem::path cache_dir() const;
+  /// The cache layers and their options.
+  const KernelCache& cache() const { return cache_; }
   /// Forgets compiled kernels held in memory (the disk cache stays); for tests and tools.
   void clear_memory_cache();
 
@@ -47,8 +41,7 @@ class Engine {
  private:
   std::string resolve_target(const std::string& target);
 
-  EngineOptions options_;
-  std::unique_ptr<DiskCache> disk_;
+  KernelCache cache_;
   mutable std::mutex mu_;
   std::map<std::string, std::shared_ptr<Backend>> backends_;
   std::map<std::string, std::shared_ptr<const CompiledKernel>> kernels_;

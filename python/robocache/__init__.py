@@ -15,11 +15,13 @@ from ._status import cache_stats, check_installation
 
 CompileError = _native.CompileError
 BackendUnavailable = _native.BackendUnavailable
+CacheMissError = _native.CacheMissError
 
 __version__ = "0.1.0"
 
 __all__ = [
     "BackendUnavailable",
+    "CacheMissError",
     "CompileError",
     "Kernel",
     "cache_stats",

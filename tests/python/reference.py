@@ -8,11 +8,16 @@ import ml_dtypes
 
 
 def resample_linear(data, src_times, tgt_times):
-    """ops.md §1 `linear` in float64: holds at both ends, largest l with t[l] <= x, NaN targets."""
+    """ops.md §1 `linear`: holds at both ends, largest l with t[l] <= x, NaN targets.
+
+    Time arithmetic (the weight) is done in the times' own dtype, as ops.md requires; the blend
+    is done in float64.
+    """
     data = np.asarray(data).astype(np.float64)
     B, S, D = data.shape
-    src = np.broadcast_to(np.asarray(src_times, dtype=np.float64), (B, S))
-    tgt = np.asarray(tgt_times, dtype=np.float64)
+    tdt = np.result_type(np.asarray(src_times).dtype, np.asarray(tgt_times).dtype)
+    src = np.broadcast_to(np.asarray(src_times, dtype=tdt), (B, S))
+    tgt = np.asarray(tgt_times, dtype=tdt)
     T = tgt.shape[-1]
     tgt = np.broadcast_to(tgt, (B, T))
     out = np.empty((B, T, D))
@@ -22,7 +27,7 @@ def resample_linear(data, src_times, tgt_times):
         r = np.minimum(l + 1, S - 1)
         with np.errstate(invalid="ignore", divide="ignore"):
             a = (x - t[l]) / (t[r] - t[l])
-        a = np.where(np.isfinite(a), a, 0.0)
+        a = np.where(np.isfinite(a), a, 0.0).astype(np.float64)
         row = v[l] + a[:, None] * (v[r] - v[l])
         row[x <= t[0]] = v[0]
         row[x >= t[S - 1]] = v[S - 1]

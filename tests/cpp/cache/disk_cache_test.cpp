@@ -22,6 +22,8 @@ ObjectCode sample_code() {
   c.bytes = std::string("\x7f" "ELF binary\0bytes", 16);
   c.symbol = "_Z6kernel";
   c.config.block_threads = 128;
+  c.spec_json = R"({"dim":3,"dtype":"f32","interp":"linear","op":"resample","time_dtype":"f64"})";
+  c.toolchain = "nvrtc 13.0";
   return c;
 }
 
@@ -62,6 +64,8 @@ TEST(CacheEntry, RoundTripsEveryField) {
   EXPECT_EQ(back->format, c.format);
   EXPECT_EQ(back->target, c.target);
   EXPECT_EQ(back->config, c.config);
+  EXPECT_EQ(back->spec_json, c.spec_json);
+  EXPECT_EQ(back->toolchain, c.toolchain);
 }
 
 TEST(CacheEntry, RejectsTruncatedFlippedAndForeignEntries) {

@@ -1,0 +1,99 @@
+#include "cache/kernel_cache.h"
+
+#include <cerrno>
+#include <cstdlib>
+#include <stdexcept>
+
+#include <fmt/format.h>
+
+#include "cache/cache_maintenance.h"
+#include "compiler/log.h"
+
+namespace robocache {
+
+CacheOptions CacheOptions::from_environment() {
+  CacheOptions o;
+  if (const char* m = std::getenv("ROBOCACHE_CACHE_MODE"); m && *m) {
+    std::string mode = m;
+    if (mode == "readwrite") o.mode = CacheMode::ReadWrite;
+    else if (mode == "readonly") o.mode = CacheMode::ReadOnly;
+    else if (mode == "strict") o.mode = CacheMode::Strict;
+    else
+      throw std::invalid_argument(fmt::format(
+          "ROBOCACHE_CACHE_MODE='{}' is not one of readwrite, readonly, strict", mode));
+  }
+  if (const char* b = std::getenv("ROBOCACHE_CACHE_BUNDLES"); b && *b) {
+    std::string list = b;
+    std::size_t start = 0;
+    while (start <= list.size()) {
+      std::size_t end = list.find(':', start);
+      if (end == std::string::npos) end = list.size();
+      if (end > start) o.bundles.emplace_back(list.substr(start, end - start));
+      start = end + 1;
+    }
+  }
+  if (const char* s = std::getenv("ROBOCACHE_CACHE_MAX_BYTES"); s && *s) {
+    char* end = nullptr;
+    errno = 0;
+    unsigned long long v = std::strtoull(s, &end, 10);
+    if (errno != 0 || end == s || *end != '\0' || s[0] == '-')
+      throw std::invalid_argument(
+          fmt::format("ROBOCACHE_CACHE_MAX_BYTES='{}' is not a byte count", s));
+    o.max_bytes = v;
+  }
+  return o;
+}
+
+const char* cache_mode_name(CacheMode m) {
+  switch (m) {
+    case CacheMode::ReadWrite: return "readwrite";
+    case CacheMode::ReadOnly: return "readonly";
+    case CacheMode::Strict: return "strict";
+  }
+  return "?";
+}
+
+KernelCache::KernelCache(CacheOptions options) : options_(std::move(options)) {
+  if (!options_.dir.empty()) disk_ = std::make_unique<DiskCache>(options_.dir);
+  for (const auto& path : options_.bundles) {
+    try {
+      bundles_.push_back(BundleReader::open(path));
+    } catch (const std::exception& e) {
+      warn_once(fmt::format("skipping cache bundle: {}", e.what()));
+    }
+  }
+}
+
+std::optional<KernelCache::Hit> KernelCache::find(const std::string& key, int* rejected) const {
+  bool bad = false;
+  if (disk_) {
+    if (auto code = disk_->load(key, &bad)) {
+      if (options_.mode == CacheMode::ReadWrite) disk_->touch(key);
+      return Hit{std::move(*code), CacheLayer::Directory};
+    }
+    if (bad && rejected) ++*rejected;
+  }
+  for (const auto& b : bundles_) {
+    if (auto code = b->find(key, &bad)) return Hit{std::move(*code), CacheLayer::Bundle};
+    if (bad) {
+      if (rejected) ++*rejected;
+      warn_once(fmt::format("damaged entry {} in cache bundle {}", key, b->path().string()));
+    }
+  }
+  return std::nullopt;
+}
+
+bool KernelCache::publish(const std::string& key, const ObjectCode& code) const {
+  if (!disk_ || options_.mode != CacheMode::ReadWrite) return false;
+  if (!disk_->store(key, code)) return false;
+  if (cache_size_bytes(*disk_) > options_.max_bytes)
+    evict_least_recently_used(*disk_, options_.max_bytes, key);
+  return true;
+}
+
+DiskCache::KeyLock KernelCache::lock(const std::string& key) const {
+  if (!disk_ || options_.mode != CacheMode::ReadWrite) return DiskCache::KeyLock();
+  return disk_->lock(key);
+}
+
+}  // namespace robocache

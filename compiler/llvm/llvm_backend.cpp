@@ -1,0 +1,113 @@
+// The CPU backend: LLVM IR generation, O3 compilation to a host object file, and ORC loading.
+#include <algorithm>
+#include <limits>
+#include <memory>
+
+#include <fmt/format.h>
+#include <llvm/Config/llvm-config.h>
+#include <llvm/IR/LLVMContext.h>
+#include <llvm/IR/Module.h>
+#include <llvm/Support/raw_ostream.h>
+
+#include "compiler/backend.h"
+#include "compiler/errors.h"
+#include "compiler/llvm/host_target.h"
+#include "compiler/llvm/jit_loader.h"
+#include "compiler/llvm/object_emitter.h"
+#include "compiler/llvm/resample_ir.h"
+#include "runtime/cpu/thread_pool.h"
+
+namespace robocache {
+
+namespace {
+
+// Bump whenever generated IR or the compile options change, so cached objects are rebuilt.
+constexpr const char* kGeneratorIdentity = "resample-ir/1";
+
+// Signature of every CPU kernel entry (see resample_ir.h).
+using CpuEntry = void (*)(const std::uint64_t* slots, std::int64_t begin, std::int64_t end);
+
+class CpuKernel final : public LoadedKernel {
+ public:
+  CpuKernel(std::unique_ptr<llvm_ir::JitObject> object, int grain)
+      : object_(std::move(object)), entry_(reinterpret_cast<CpuEntry>(object_->address())), grain_(grain) {}
+
+  void launch(const KernelArgs& args, const WorkShape& work, const LaunchPlace&) const override {
+    if (work.rows < 0 || work.items < 0)
+      throw ArgumentError("work", fmt::format("negative work shape ({} rows, {} items)", work.rows, work.items));
+    if (work.rows == 0 || work.items == 0) return;
+    if (work.rows > std::numeric_limits<std::int64_t>::max() / work.items)
+      throw ArgumentError("work", fmt::format("{} rows of {} items overflow int64", work.rows, work.items));
+    const std::uint64_t* slots = args.slots.data();
+    CpuEntry entry = entry_;
+    default_thread_pool().parallel_for(work.rows * work.items, grain_,
+                                       [slots, entry](std::int64_t begin, std::int64_t end) { entry(slots, begin, end); });
+  }
+
+ private:
+  std::unique_ptr<llvm_ir::JitObject> object_;
+  CpuEntry entry_;
+  int grain_;
+};
+
+class CpuBackend final : public Backend {
+ public:
+  CpuBackend() : host_(llvm_ir::host_target()) {}
+
+  const Target& target() const override { return host_.target; }
+
+  std::string toolchain() const override { return "llvm " LLVM_VERSION_STRING; }
+
+  std::string generator_identity() const override { return kGeneratorIdentity; }
+
+  Config default_config(const Spec& spec) const override {
+    Config config;
+    // About 16K channel values per task: big enough that waking a worker (~10 µs) is noise,
+    // small enough that a few thousand targets still spread over the pool.
+    std::int64_t dim = spec.op() == OpKind::Resample ? spec.resample().dim : 1;
+    config.cpu_grain = static_cast<int>(std::clamp<std::int64_t>((1 << 14) / std::max<std::int64_t>(dim, 1), 16, 4096));
+    return config;
+  }
+
+  KernelSource generate(const Spec& spec, const Config& config) const override {
+    KernelSource source;
+    source.target = host_.target;
+    source.config = config;
+    source.language = "llvm-ir";
+    source.spec_json = spec.canonical_json();
+    if (spec.op() != OpKind::Resample)
+      throw CompileError("generate", source.spec_json, "the CPU backend only generates resample kernels", "");
+    source.entry = llvm_ir::resample_entry_name(spec.resample());
+    try {
+      llvm::LLVMContext ctx;
+      auto m = llvm_ir::build_resample_module(ctx, spec.resample(), source.entry, host_.triple, host_.data_layout);
+      llvm::raw_string_ostream os(source.text);
+      m->print(os, nullptr);
+      os.flush();
+    } catch (const std::invalid_argument& e) {
+      throw CompileError("generate", source.spec_json, e.what(), "");
+    }
+    return source;
+  }
+
+  ObjectCode compile(const KernelSource& source) const override { return llvm_ir::compile_to_object(source); }
+
+  std::unique_ptr<LoadedKernel> load(const ObjectCode& code) const override {
+    if (code.format != "elf-object")
+      throw RuntimeFailure(fmt::format("the CPU backend loads 'elf-object' code, got '{}'", code.format));
+    // Code built for another CPU could use instructions this one lacks (SIGILL at launch).
+    if (!(code.target == host_.target))
+      throw BackendUnavailable(fmt::format("the object was compiled for {}, which is not this host ({})",
+                                           code.target.identity(), host_.target.identity()));
+    return std::make_unique<CpuKernel>(llvm_ir::jit_load_object(code.bytes, code.symbol), code.config.cpu_grain);
+  }
+
+ private:
+  const llvm_ir::HostTarget& host_;
+};
+
+}  // namespace
+
+std::shared_ptr<Backend> make_cpu_backend() { return std::make_shared<CpuBackend>(); }
+
+}  // namespace robocache

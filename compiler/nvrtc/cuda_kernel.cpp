@@ -1,0 +1,93 @@
+#include "compiler/nvrtc/cuda_kernel.h"
+
+#include <algorithm>
+#include <mutex>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "compiler/errors.h"
+#include "runtime/cuda/cuda_module.h"
+#include "runtime/cuda/device_arch.h"
+#include "runtime/cuda/driver_api.h"
+#include "runtime/cuda/primary_context.h"
+
+namespace robocache {
+
+namespace {
+
+constexpr std::int64_t kMaxGridX = 2147483647;
+
+// The module and function of one device. Members are destroyed in reverse: the module is unloaded
+// while the primary context is still retained.
+struct DeviceKernel {
+  explicit DeviceKernel(int ordinal, const ObjectCode& code)
+      : context(ordinal), module(context.get(), code.bytes), function(module.function(code.symbol)) {}
+  cuda::PrimaryContext context;
+  cuda::CudaModule module;
+  CUfunction function;
+};
+
+class CudaLoadedKernel final : public LoadedKernel {
+ public:
+  explicit CudaLoadedKernel(const ObjectCode& code)
+      : code_(code), driver_(cuda::driver_api()), devices_(static_cast<std::size_t>(cuda::device_count())) {}
+
+  void launch(const KernelArgs& args, const WorkShape& work, const LaunchPlace& place) const override {
+    if (work.rows <= 0 || work.items <= 0) return;
+    const DeviceKernel& k = on_device(place.device);
+    const std::int64_t tpb = std::max(1, code_.config.targets_per_block);
+    const std::int64_t tiles_per_row = work.items / tpb + (work.items % tpb != 0);
+    // Compared against the cap before multiplying, so no shape can overflow the product.
+    const std::int64_t grid =
+        tiles_per_row > kMaxGridX / work.rows ? kMaxGridX : std::min(kMaxGridX, work.rows * tiles_per_row);
+    cuda::ScopedContext scope(k.context.get());
+    // The kernel takes one by-value struct of 16 slots; cuLaunchKernel copies it at the call.
+    void* params[] = {const_cast<std::uint64_t*>(args.slots.data())};
+    ROBOCACHE_CU_CHECK(driver_, cuLaunchKernel, k.function, static_cast<unsigned>(grid), 1, 1,
+                       static_cast<unsigned>(code_.config.block_threads), 1, 1, 0,
+                       static_cast<CUstream>(place.stream), params, nullptr);
+  }
+
+ private:
+  const DeviceKernel& on_device(int ordinal) const {
+    if (ordinal < 0 || ordinal >= static_cast<int>(devices_.size()))
+      throw ArgumentError("device", fmt::format("CUDA device {} does not exist ({} visible)", ordinal,
+                                                devices_.size()));
+    std::lock_guard<std::mutex> lock(mutex_);
+    auto& slot = devices_[static_cast<std::size_t>(ordinal)];
+    if (!slot) {
+      try {
+        slot = std::make_unique<DeviceKernel>(ordinal, code_);
+      } catch (const RuntimeFailure& e) {
+        // Name both archs: a cubin built for another GPU is the usual cause.
+        std::string arch;
+        try {
+          arch = cuda::device_arch(ordinal);
+        } catch (const std::exception&) {
+          arch = "unknown arch";
+        }
+        throw RuntimeFailure(fmt::format("loading the {} cubin of '{}' on device {} ({}) failed: {}",
+                                         code_.target.arch, code_.symbol, ordinal, arch, e.what()));
+      }
+    }
+    return *slot;
+  }
+
+  ObjectCode code_;
+  const cuda::DriverApi& driver_;
+  mutable std::mutex mutex_;
+  // Loaded once and never replaced, so references handed out stay valid without the lock.
+  mutable std::vector<std::unique_ptr<DeviceKernel>> devices_;
+};
+
+}  // namespace
+
+std::unique_ptr<LoadedKernel> load_cuda_kernel(const ObjectCode& code) {
+  if (code.format != "cubin")
+    throw RuntimeFailure(fmt::format("the CUDA backend loads cubins, not '{}'", code.format));
+  if (code.symbol.empty()) throw RuntimeFailure("the cubin names no kernel symbol");
+  return std::make_unique<CudaLoadedKernel>(code);
+}
+
+}  // namespace robocache

@@ -1,0 +1,62 @@
+// probe_cuda() for builds with the CUDA backend (compiler/nvrtc/unavailable.cpp has the other one).
+#include <exception>
+
+#include <fmt/format.h>
+
+#include "runtime/cuda/device_arch.h"
+#include "runtime/cuda/driver_api.h"
+#include "runtime/cuda/nvrtc_api.h"
+#include "runtime/cuda_status.h"
+
+namespace robocache {
+
+namespace {
+
+void probe_nvrtc(CudaStatus& s) {
+  try {
+    const cuda::NvrtcApi& n = cuda::nvrtc_api();
+    s.nvrtc_available = true;
+    s.nvrtc_detail = fmt::format("NVRTC {} ({})", n.version_string(), n.library);
+  } catch (const std::exception& e) {
+    s.nvrtc_detail = e.what();
+  }
+}
+
+void probe_driver(CudaStatus& s) {
+  try {
+    const cuda::DriverApi& d = cuda::driver_api();
+    s.driver_available = true;
+    s.driver_detail = fmt::format("CUDA driver {} ({})", cuda::driver_version_string(d.version), d.library);
+    int count = 0;
+    ROBOCACHE_CU_CHECK(d, cuDeviceGetCount, &count);
+    for (int i = 0; i < count; ++i) {
+      CudaDeviceInfo info;
+      info.ordinal = i;
+      info.name = cuda::device_name(i);
+      info.arch = cuda::device_arch(i);
+      s.devices.push_back(std::move(info));
+    }
+  } catch (const std::exception& e) {
+    if (s.driver_available) {
+      s.driver_detail += fmt::format("; listing devices failed: {}", e.what());
+    } else {
+      s.driver_detail = e.what();
+    }
+  }
+}
+
+}  // namespace
+
+CudaStatus probe_cuda() {
+  CudaStatus s;
+  s.built = true;
+  try {
+    probe_nvrtc(s);
+    probe_driver(s);
+  } catch (...) {
+    // Only allocation can get here; a partial status beats an exception from a probe.
+  }
+  return s;
+}
+
+}  // namespace robocache

@@ -1,0 +1,278 @@
+// The CUDA backend up to the cubin: needs NVRTC, not a GPU.
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <regex>
+
+#include "compiler/backend.h"
+#include "compiler/errors.h"
+#include "runtime/cuda_status.h"
+#include "templates/embedded.h"
+#include "tests/cpp/compiler/nvrtc/cubin_header.h"
+
+#if ROBOCACHE_HAVE_CUDA
+#include "compiler/nvrtc/cuda_arch.h"
+#include "compiler/nvrtc/nvrtc_options.h"
+#include "compiler/nvrtc/resample_codegen.h"
+#endif
+
+namespace robocache {
+namespace {
+
+#if ROBOCACHE_HAVE_CUDA
+
+Spec resample_spec(DType dtype, DType time_dtype, std::int64_t dim) {
+  ResampleSpec s;
+  s.dtype = dtype;
+  s.time_dtype = time_dtype;
+  s.dim = dim;
+  return Spec(s);
+}
+
+std::shared_ptr<Backend> backend_for(const std::string& arch) {
+  return make_cuda_backend(arch);
+}
+
+class NvrtcBackend : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    try {
+      backend_ = backend_for("sm_90");
+    } catch (const BackendUnavailable& e) {
+      GTEST_SKIP() << "NVRTC not loadable here: " << e.what();
+    }
+  }
+  std::shared_ptr<Backend> backend_;
+};
+
+TEST_F(NvrtcBackend, TargetAndIdentities) {
+  EXPECT_EQ(backend_->target().kind, Target::Kind::Cuda);
+  EXPECT_EQ(backend_->target().arch, "sm_90");
+  EXPECT_TRUE(backend_->target().features.empty());
+  EXPECT_EQ(backend_->toolchain().rfind("nvrtc ", 0), 0u) << backend_->toolchain();
+  EXPECT_NE(backend_->toolchain().find("--fmad=false"), std::string::npos) << backend_->toolchain();
+  EXPECT_NE(backend_->generator_identity().find(templates_hash()), std::string::npos);
+}
+
+TEST_F(NvrtcBackend, CompilesEveryDtypePairToAnSm90Cubin) {
+  for (DType v : {DType::F32, DType::F16, DType::BF16, DType::F64}) {
+    for (DType t : {DType::F32, DType::F64}) {
+      Spec spec = resample_spec(v, t, 4);
+      SCOPED_TRACE(spec.canonical_json());
+      KernelSource src = backend_->generate(spec, backend_->default_config(spec));
+      auto start = std::chrono::steady_clock::now();
+      ObjectCode code = backend_->compile(src);
+      double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+      std::printf("  NVRTC compile of %s: %.0f ms, %zu bytes\n", spec.canonical_json().c_str(), ms,
+                  code.bytes.size());
+      EXPECT_EQ(code.format, "cubin");
+      EXPECT_EQ(code.target, backend_->target());
+      EXPECT_EQ(code.config, src.config);
+      auto h = testing::read_cubin_header(code.bytes);
+      EXPECT_TRUE(h.elf_magic);
+      EXPECT_EQ(h.elf_class, 2);  // ELFCLASS64
+      EXPECT_EQ(h.machine, 190);  // EM_CUDA
+      EXPECT_EQ(h.sm(), 90) << std::hex << "e_flags 0x" << h.flags << " abi " << h.abi_version;
+      EXPECT_EQ(code.symbol.rfind("_ZN9robocache15resample_linear", 0), 0u) << code.symbol;
+    }
+  }
+}
+
+TEST(NvrtcBackendArchs, CubinHeaderCarriesTheRequestedArch) {
+  for (const char* arch : {"sm_80", "sm_89", "sm_120"}) {
+    std::shared_ptr<Backend> b;
+    try {
+      b = make_cuda_backend(arch);
+    } catch (const BackendUnavailable& e) {
+      GTEST_SKIP() << e.what();
+    } catch (const ArgumentError&) {
+      continue;  // this NVRTC does not know the arch
+    }
+    Spec spec = resample_spec(DType::BF16, DType::F64, 3);
+    ObjectCode code = b->compile(b->generate(spec, b->default_config(spec)));
+    EXPECT_EQ(testing::read_cubin_header(code.bytes).sm(), parse_cuda_arch(arch).sm) << arch;
+  }
+}
+
+TEST_F(NvrtcBackend, BrokenSourceIsACompileErrorWithTheLog) {
+  KernelSource src;
+  src.target = backend_->target();
+  src.language = "cuda";
+  src.text = "namespace robocache { template <int N> __global__ void k() { this is not C++; } }\n";
+  src.entry = "robocache::k<1>";
+  src.spec_json = R"({"broken":true})";
+  try {
+    backend_->compile(src);
+    FAIL() << "expected CompileError";
+  } catch (const CompileError& e) {
+    EXPECT_EQ(e.stage(), "nvrtc");
+    EXPECT_EQ(e.spec(), src.spec_json);
+    EXPECT_FALSE(e.log().empty());
+    EXPECT_NE(e.log().find("error"), std::string::npos) << e.log();
+    EXPECT_NE(e.options().find("--gpu-architecture=sm_90"), std::string::npos) << e.options();
+  }
+}
+
+TEST_F(NvrtcBackend, UnknownEntryIsACompileError) {
+  Spec spec = resample_spec(DType::F32, DType::F64, 2);
+  KernelSource src = backend_->generate(spec, backend_->default_config(spec));
+  src.entry = "robocache::no_such_kernel<float>";
+  EXPECT_THROW(backend_->compile(src), CompileError);
+}
+
+TEST_F(NvrtcBackend, SourceForAnotherArchIsRefused) {
+  Spec spec = resample_spec(DType::F32, DType::F64, 2);
+  KernelSource src = backend_->generate(spec, backend_->default_config(spec));
+  src.target.arch = "sm_80";
+  EXPECT_THROW(backend_->compile(src), CompileError);
+  src.target = Target{};  // CPU
+  EXPECT_THROW(backend_->compile(src), CompileError);
+}
+
+TEST_F(NvrtcBackend, GeneratedSourceIsTheTemplateUnderAGeneratedHeader) {
+  Spec spec = resample_spec(DType::BF16, DType::F64, 8);
+  Config config;
+  config.block_threads = 128;
+  config.targets_per_block = 64;
+  KernelSource src = backend_->generate(spec, config);
+  EXPECT_EQ(src.language, "cuda");
+  EXPECT_EQ(src.entry, "robocache::resample_linear<robocache::bf16, double, 8, 128, 64>");
+  EXPECT_EQ(src.spec_json, spec.canonical_json());
+  EXPECT_EQ(src.config, config);
+  EXPECT_EQ(src.target, backend_->target());
+  const std::string_view tpl = template_source("resample.cuh");
+  ASSERT_GT(src.text.size(), tpl.size());
+  const std::string header = src.text.substr(0, src.text.size() - tpl.size());
+  EXPECT_EQ(std::string_view(src.text).substr(header.size()), tpl);
+  // The header is comment lines made of the spec's enum spellings and integers only.
+  EXPECT_TRUE(std::regex_match(header, std::regex(R"((//[ -~]*\n){1,4})"))) << header;
+  EXPECT_EQ(src.text.find("#include"), std::string::npos);
+}
+
+TEST_F(NvrtcBackend, EntryIsBuiltFromEnumsAndIntegersOnly) {
+  const std::regex entry(
+      R"(robocache::resample_linear<(float|double|robocache::f16|robocache::bf16), (float|double), [0-9]+, [0-9]+, [0-9]+>)");
+  for (DType v : {DType::F32, DType::F16, DType::BF16, DType::F64})
+    for (DType t : {DType::F32, DType::F64})
+      for (std::int64_t dim : {1, 7, 65536}) {
+        Spec spec = resample_spec(v, t, dim);
+        EXPECT_TRUE(std::regex_match(backend_->generate(spec, backend_->default_config(spec)).entry, entry));
+      }
+}
+
+TEST_F(NvrtcBackend, DefaultConfigFillsATile) {
+  for (std::int64_t dim : {1, 3, 8, 64, 1000, 65536}) {
+    Config c = backend_->default_config(resample_spec(DType::F32, DType::F64, dim));
+    EXPECT_EQ(c.block_threads % 32, 0);
+    EXPECT_GE(c.targets_per_block, 1);
+    EXPECT_LE(c.targets_per_block, 256);
+    EXPECT_EQ(c.targets_per_block & (c.targets_per_block - 1), 0) << "power of two";
+    if (dim <= 4) EXPECT_EQ(c.targets_per_block, 256);
+    if (dim >= 1024) EXPECT_EQ(c.targets_per_block, 1);
+  }
+}
+
+TEST_F(NvrtcBackend, UnusableConfigIsASpecError) {
+  Spec spec = resample_spec(DType::F32, DType::F64, 2);
+  Config c;
+  c.block_threads = 100;
+  try {
+    backend_->generate(spec, c);
+    FAIL();
+  } catch (const SpecError& e) {
+    EXPECT_EQ(e.field(), "config.block_threads");
+  }
+  c.block_threads = 256;
+  c.targets_per_block = 0;
+  EXPECT_THROW(backend_->generate(spec, c), SpecError);
+}
+
+TEST(NvrtcOptions, FlagsAreFixedAndOrdered) {
+  NvrtcOptions o;
+  o.arch = "sm_90";
+  EXPECT_EQ(o.to_flags(), (std::vector<std::string>{"--gpu-architecture=sm_90", "-std=c++17", "--fmad=false",
+                                                    "--prec-div=true", "--prec-sqrt=true", "--ftz=false",
+                                                    "-default-device"}));
+  NvrtcOptions p = o;
+  p.line_info = true;
+  EXPECT_NE(o.identity(), p.identity());
+  p = o;
+  p.max_registers = 64;
+  EXPECT_NE(p.identity().find("--maxrregcount=64"), std::string::npos);
+}
+
+TEST(CudaArch, ParsesAndRejects) {
+  EXPECT_EQ(parse_cuda_arch("sm_90").sm, 90);
+  EXPECT_EQ(parse_cuda_arch("sm_90a").name(), "sm_90a");
+  EXPECT_EQ(parse_cuda_arch("sm_120").sm, 120);
+  for (const char* bad : {"", "sm_9x", "sm_9", "compute_90", "SM_90", "sm_090", "sm_90b", "sm_1000", "90"}) {
+    try {
+      parse_cuda_arch(bad);
+      ADD_FAILURE() << "accepted '" << bad << "'";
+    } catch (const ArgumentError& e) {
+      EXPECT_EQ(e.argument(), "arch");
+      EXPECT_NE(std::string(e.what()).find("sm_90"), std::string::npos) << "message shows the form";
+    }
+  }
+}
+
+TEST(MakeCudaBackend, BadArchIsAClearError) {
+  try {
+    make_cuda_backend("sm_9x");
+    FAIL() << "expected ArgumentError";
+  } catch (const ArgumentError& e) {
+    EXPECT_EQ(e.argument(), "arch");
+    EXPECT_NE(std::string(e.what()).find("'sm_9x' is not a CUDA arch"), std::string::npos) << e.what();
+  }
+}
+
+TEST(MakeCudaBackend, ArchNvrtcDoesNotKnowIsAClearError) {
+  try {
+    make_cuda_backend("sm_10");
+    FAIL() << "expected ArgumentError";
+  } catch (const BackendUnavailable& e) {
+    GTEST_SKIP() << e.what();
+  } catch (const ArgumentError& e) {
+    EXPECT_NE(std::string(e.what()).find("cannot compile for sm_10"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("sm_90"), std::string::npos) << "lists what it supports";
+  }
+}
+
+TEST(MakeCudaBackend, EmptyArchNeedsTheDriver) {
+  CudaStatus st = probe_cuda();
+  if (!st.nvrtc_available) GTEST_SKIP() << st.nvrtc_detail;
+  if (st.driver_available && !st.devices.empty()) {
+    EXPECT_EQ(make_cuda_backend("")->target().arch, st.devices[0].arch);
+  } else {
+    try {
+      make_cuda_backend("");
+      FAIL() << "expected BackendUnavailable";
+    } catch (const BackendUnavailable& e) {
+      EXPECT_FALSE(std::string(e.what()).empty());
+      if (!st.driver_available) EXPECT_NE(std::string(e.what()).find("libcuda"), std::string::npos) << e.what();
+    }
+  }
+}
+
+TEST_F(NvrtcBackend, LoadWithoutADriverIsBackendUnavailable) {
+  if (probe_cuda().driver_available) GTEST_SKIP() << "a driver is present";
+  Spec spec = resample_spec(DType::F32, DType::F64, 2);
+  ObjectCode code = backend_->compile(backend_->generate(spec, backend_->default_config(spec)));
+  EXPECT_THROW(backend_->load(code), BackendUnavailable);
+}
+
+#else  // !ROBOCACHE_HAVE_CUDA
+
+TEST(MakeCudaBackend, SaysTheBuildHasNoCudaBackend) {
+  try {
+    make_cuda_backend("sm_90");
+    FAIL() << "expected BackendUnavailable";
+  } catch (const BackendUnavailable& e) {
+    EXPECT_NE(std::string(e.what()).find("built without the CUDA backend"), std::string::npos) << e.what();
+  }
+}
+
+#endif
+
+}  // namespace
+}  // namespace robocache
