@@ -23,10 +23,13 @@ std::string read_all(const fs::path& p) {
   return ss.str();
 }
 
-std::int64_t mtime_seconds(const fs::path& p) {
+std::int64_t mtime_ns(const fs::path& p) {
   struct stat st;
-  return ::stat(p.c_str(), &st) == 0 ? static_cast<std::int64_t>(st.st_mtime) : 0;
+  if (::stat(p.c_str(), &st) != 0) return 0;
+  return static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec;
 }
+
+std::int64_t mtime_seconds(const fs::path& p) { return mtime_ns(p) / 1000000000; }
 
 bool is_shard(const fs::directory_entry& d) {
   const std::string n = d.path().filename().string();
@@ -55,7 +58,7 @@ std::vector<CacheEntryInfo> list_cache_entries(const DiskCache& cache, bool chec
     e.path = p;
     std::error_code ec;
     e.bytes = fs::file_size(p, ec);
-    e.last_used = mtime_seconds(p);
+    e.last_used_ns = mtime_ns(p);
     if (check) {
       EntryRejection why;
       if (auto code = decode_cache_entry(read_all(p), e.key, &why)) {
@@ -71,7 +74,7 @@ std::vector<CacheEntryInfo> list_cache_entries(const DiskCache& cache, bool chec
     out.push_back(std::move(e));
   });
   std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) {
-    return a.last_used != b.last_used ? a.last_used < b.last_used : a.key < b.key;
+    return a.last_used_ns != b.last_used_ns ? a.last_used_ns < b.last_used_ns : a.key < b.key;
   });
   return out;
 }

@@ -14,7 +14,7 @@ struct CacheEntryInfo {
   std::string key;
   std::filesystem::path path;
   std::uint64_t bytes = 0;
-  std::int64_t last_used = 0;  ///< unix seconds; the entry's mtime, refreshed on every hit
+  std::int64_t last_used_ns = 0;  ///< unix nanoseconds; the entry's mtime, refreshed on every hit
   bool valid = false;
   std::string problem;         ///< why it is invalid
   std::string format, target, spec_json, toolchain;

@@ -46,6 +46,7 @@ void bind_kernel(py::module_& m) {
       .def_property_readonly("source", &CompiledKernel::source)
       .def_property_readonly("binary_format", [](const CompiledKernel& k) { return k.object_code().format; })
       .def_property_readonly("binary", [](const CompiledKernel& k) { return py::bytes(k.object_code().bytes); })
+      .def_property_readonly("origin", &CompiledKernel::origin)
       .def_property_readonly("symbol", [](const CompiledKernel& k) { return k.object_code().symbol; })
       .def("output_shape", [](const CompiledKernel& k, const std::vector<ArrayDesc>& inputs) {
         return k.output_shape(to_views(inputs));

@@ -5,4 +5,5 @@ PYBIND11_MODULE(_robocache, m) {
   robocache::python::bind_errors(m);
   robocache::python::bind_kernel(m);
   robocache::python::bind_status(m);
+  robocache::python::bind_cache(m);
 }

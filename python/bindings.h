@@ -8,6 +8,8 @@ namespace robocache::python {
 void bind_errors(pybind11::module_& m);
 /// compile() and the native Kernel class.
 void bind_kernel(pybind11::module_& m);
+/// Cache directory maintenance: list, gc, clear, export, import.
+void bind_cache(pybind11::module_& m);
 /// Backend probes and cache statistics.
 void bind_status(pybind11::module_& m);
 

@@ -22,11 +22,12 @@ ResampleInputs resample_inputs(const std::vector<ArrayView>& inputs) {
 }  // namespace
 
 CompiledKernel::CompiledKernel(Spec spec, std::string key, std::shared_ptr<Backend> backend,
-                               ObjectCode code, Engine* engine)
+                               ObjectCode code, std::string origin, Engine* engine)
     : spec_(std::move(spec)),
       key_(std::move(key)),
       backend_(std::move(backend)),
       code_(std::move(code)),
+      origin_(std::move(origin)),
       engine_(engine) {}
 
 std::string CompiledKernel::source() const { return backend_->generate(spec_, code_.config).text; }

@@ -16,7 +16,7 @@ class Engine;
 class CompiledKernel {
  public:
   CompiledKernel(Spec spec, std::string key, std::shared_ptr<Backend> backend, ObjectCode code,
-                 Engine* engine);
+                 std::string origin, Engine* engine);
 
   /// The spec it computes.
   const Spec& spec() const { return spec_; }
@@ -24,6 +24,8 @@ class CompiledKernel {
   const std::string& key() const { return key_; }
   /// The target it was compiled for.
   const Target& target() const { return code_.target; }
+  /// Where the code came from when first requested: "compiled", "directory" or "bundle".
+  const std::string& origin() const { return origin_; }
   /// The compiled binary and its symbol.
   const ObjectCode& object_code() const { return code_; }
   /// The generated CUDA C++ or LLVM IR (regenerated on demand: a cache hit skips generation).
@@ -43,6 +45,7 @@ class CompiledKernel {
   std::string key_;
   std::shared_ptr<Backend> backend_;
   ObjectCode code_;
+  std::string origin_;
   Engine* engine_;
   mutable std::once_flag load_once_;
   mutable std::unique_ptr<LoadedKernel> loaded_;

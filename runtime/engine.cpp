@@ -68,19 +68,22 @@ std::shared_ptr<const CompiledKernel> Engine::compile(const Spec& spec, const st
     }
   }
 
-  auto read_cache = [&]() -> std::optional<ObjectCode> {
+  std::string origin = "compiled";
+  // The second read (after taking the lock) meets the same damaged file again: count it once.
+  auto read_cache = [&](bool count_damage) -> std::optional<ObjectCode> {
     auto t0 = std::chrono::steady_clock::now();
     int rejected = 0;
     auto hit = cache_.find(key, &rejected);
     std::lock_guard<std::mutex> lock(mu_);
     stats_.disk_read_ms += ms_since(t0);
-    stats_.bad_entries += rejected;
+    if (count_damage) stats_.bad_entries += rejected;
     if (!hit) return std::nullopt;
     ++(hit->layer == CacheLayer::Directory ? stats_.disk_hits : stats_.bundle_hits);
+    origin = hit->layer == CacheLayer::Directory ? "directory" : "bundle";
     return std::move(hit->code);
   };
 
-  std::optional<ObjectCode> code = read_cache();
+  std::optional<ObjectCode> code = read_cache(true);
   if (!code && cache_.options().mode == CacheMode::Strict)
     throw CacheMissError(fmt::format(
         "strict cache mode: no compiled kernel for spec {} on target '{}' in {}{} (key {}); warm the "
@@ -91,7 +94,7 @@ std::shared_ptr<const CompiledKernel> Engine::compile(const Spec& spec, const st
     // Compile once across processes: whoever holds the key's lock compiles, the others wait and
     // then find the published entry.
     DiskCache::KeyLock key_lock = cache_.lock(key);
-    code = read_cache();
+    code = read_cache(false);
     if (!code) {
       auto t0 = std::chrono::steady_clock::now();
       KernelSource source = be->generate(spec, config);
@@ -114,7 +117,7 @@ std::shared_ptr<const CompiledKernel> Engine::compile(const Spec& spec, const st
     }
   }
 
-  auto kernel = std::make_shared<const CompiledKernel>(spec, key, be, std::move(*code), this);
+  auto kernel = std::make_shared<const CompiledKernel>(spec, key, be, std::move(*code), origin, this);
   std::lock_guard<std::mutex> lock(mu_);
   auto [it, inserted] = kernels_.emplace(key, kernel);
   return it->second;

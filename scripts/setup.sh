@@ -30,6 +30,14 @@ log "installing Python packages (requirements-dev.txt)"
 # Make the in-tree package importable from the venv without reinstalling after each edit.
 site=$(.venv/bin/python -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
 echo "$PWD/python" > "$site/robocache-dev.pth"
+# The `robocache` command (pip installs it as a console script; this is the in-tree equivalent).
+cat > .venv/bin/robocache <<SHIM
+#!$PWD/.venv/bin/python
+import sys
+from robocache.cli import main
+sys.exit(main())
+SHIM
+chmod +x .venv/bin/robocache
 
 log "building (CMake + Ninja) in build/"
 cmake -S . -B build -G Ninja -DPython_EXECUTABLE="$PWD/.venv/bin/python" ${ROBOCACHE_CMAKE_ARGS:-} >/dev/null

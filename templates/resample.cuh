@@ -178,6 +178,8 @@ __global__ void __launch_bounds__(BlockThreads) resample_linear(RcArgs args) {
   static_assert(D >= 1, "D must be positive");
   static_assert(BlockThreads >= 32 && BlockThreads <= 1024, "block size out of range");
   static_assert(TargetsPerBlock >= 1 && TargetsPerBlock <= 1024, "tile size out of range");
+  static_assert(static_cast<long long>(TargetsPerBlock) * D <= 0x7fffffffLL,
+                "a tile's (target, channel) pairs are counted in an int");
   using Ops = ValueOps<V>;
   using Blend = typename Ops::Blend;
 
@@ -233,7 +235,7 @@ __global__ void __launch_bounds__(BlockThreads) resample_linear(RcArgs args) {
 
     const V* row = data + b * S * D;
     V* out_tile = out + (b * T + t0) * D;
-    const int pairs = n * D;  // n <= 1024 and D <= 65536, so this fits an int
+    const int pairs = n * D;
     for (int p = threadIdx.x; p < pairs; p += BlockThreads) {
       const int i = p / D;
       const int c = p - i * D;

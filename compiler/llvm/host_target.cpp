@@ -8,6 +8,7 @@
 #include <fmt/ranges.h>
 #include <llvm/ADT/StringMap.h>
 #include <llvm/ADT/Triple.h>
+#include <llvm/Config/llvm-config.h>
 #include <llvm/MC/TargetRegistry.h>
 #include <llvm/Support/Host.h>
 #include <llvm/Support/TargetSelect.h>
@@ -63,6 +64,8 @@ HostTarget detect_host() {
 }
 
 }  // namespace
+
+std::string llvm_toolchain() { return "llvm " LLVM_VERSION_STRING; }
 
 void initialize_native_llvm() {
   static std::once_flag once;

@@ -22,6 +22,9 @@ struct HostTarget {
   std::string data_layout;
 };
 
+/// "llvm <version>": the toolchain identity hashed into cache keys.
+std::string llvm_toolchain();
+
 /// Initialises LLVM's native target, asm printer and parser (once per process).
 void initialize_native_llvm();
 

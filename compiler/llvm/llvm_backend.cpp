@@ -4,7 +4,6 @@
 #include <memory>
 
 #include <fmt/format.h>
-#include <llvm/Config/llvm-config.h>
 #include <llvm/IR/LLVMContext.h>
 #include <llvm/IR/Module.h>
 #include <llvm/Support/raw_ostream.h>
@@ -56,7 +55,7 @@ class CpuBackend final : public Backend {
 
   const Target& target() const override { return host_.target; }
 
-  std::string toolchain() const override { return "llvm " LLVM_VERSION_STRING; }
+  std::string toolchain() const override { return llvm_ir::llvm_toolchain(); }
 
   std::string generator_identity() const override { return kGeneratorIdentity; }
 

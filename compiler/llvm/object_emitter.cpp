@@ -136,6 +136,8 @@ ObjectCode compile_to_object(const KernelSource& source) {
   code.format = "elf-object";
   code.bytes.assign(object.begin(), object.end());
   code.symbol = source.entry;
+  code.spec_json = source.spec_json;
+  code.toolchain = llvm_toolchain();
   return code;
 }
 

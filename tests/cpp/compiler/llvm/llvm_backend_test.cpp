@@ -127,6 +127,8 @@ TEST_F(CpuBackend, EmitsAnElfRelocatableObject) {
   EXPECT_EQ(code.symbol, src.entry);
   EXPECT_EQ(code.target, backend->target());
   EXPECT_EQ(code.config, src.config);
+  EXPECT_EQ(code.spec_json, spec.canonical_json());
+  EXPECT_EQ(code.toolchain, backend->toolchain());
   ASSERT_GT(code.bytes.size(), 64u);
   EXPECT_EQ(code.bytes.substr(0, 4), std::string("\x7f" "ELF", 4));
   EXPECT_EQ(code.bytes[4], 2) << "ELFCLASS64";
@@ -172,11 +174,33 @@ TEST_F(CpuBackend, LoadRejectsForeignCode) {
   elsewhere.target.arch = "some-other-cpu";
   EXPECT_THROW(backend->load(elsewhere), BackendUnavailable);
   ObjectCode garbage = code;
-  garbage.bytes = "definitely not an object file";
+  garbage.bytes = "definitely not an object file";  // RuntimeDyld rejects it with a message
   EXPECT_THROW(backend->load(garbage), RuntimeFailure);
   ObjectCode wrong_symbol = code;
   wrong_symbol.symbol = "robocache_missing";
   EXPECT_THROW(backend->load(wrong_symbol), RuntimeFailure);
+}
+
+TEST_F(CpuBackend, UnresolvedSymbolFailsAtLoadNamingIt) {
+  // Generated code may only call the few runtime functions the JIT provides; anything else
+  // must fail loudly at load, not crash at launch.
+  KernelSource src;
+  src.target = backend->target();
+  src.language = "llvm-ir";
+  src.entry = "calls_outside";
+  src.text =
+      "declare void @robocache_no_such_function()\n"
+      "define void @calls_outside(i64* %slots, i64 %begin, i64 %end) {\n"
+      "  call void @robocache_no_such_function()\n"
+      "  ret void\n"
+      "}\n";
+  ObjectCode code = backend->compile(src);
+  try {
+    backend->load(code);
+    FAIL() << "no exception";
+  } catch (const RuntimeFailure& e) {
+    EXPECT_NE(std::string(e.what()).find("robocache_no_such_function"), std::string::npos) << e.what();
+  }
 }
 
 TEST_F(CpuBackend, SameObjectLoadsTwiceAndUnloads) {

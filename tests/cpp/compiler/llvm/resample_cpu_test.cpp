@@ -427,14 +427,14 @@ INSTANTIATE_TEST_SUITE_P(AllDtypes, ResampleCpu,
                                             ::testing::Values(DType::F32, DType::F64)),
                          param_name);
 
-class ResampleCpuF64Times : public ::testing::Test {
+class ResampleCpuCases : public ::testing::Test {
  protected:
   void SetUp() override {
     if (!ROBOCACHE_HAVE_LLVM) GTEST_SKIP() << "built without LLVM";
   }
 };
 
-TEST_F(ResampleCpuF64Times, EpochSecondsKeepSubMillisecondResolution) {
+TEST_F(ResampleCpuCases, EpochSecondsKeepSubMillisecondResolution) {
   // Robot logs at ~1.7e9 s: f32 would see 128 s steps; f64 times must interpolate 100 Hz data.
   ResampleSpec s;
   s.dtype = DType::F32;
@@ -484,11 +484,11 @@ void exhaustive_half(DType dtype) {
   }
 }
 
-TEST_F(ResampleCpuF64Times, F16EveryBitPatternRoundsToNearestEven) { exhaustive_half(DType::F16); }
+TEST_F(ResampleCpuCases, F16EveryBitPatternRoundsToNearestEven) { exhaustive_half(DType::F16); }
 
-TEST_F(ResampleCpuF64Times, Bf16EveryBitPatternRoundsToNearestEven) { exhaustive_half(DType::BF16); }
+TEST_F(ResampleCpuCases, Bf16EveryBitPatternRoundsToNearestEven) { exhaustive_half(DType::BF16); }
 
-TEST_F(ResampleCpuF64Times, F16OverflowAndBf16NanStayInRange) {
+TEST_F(ResampleCpuCases, F16OverflowAndBf16NanStayInRange) {
   // 65504 + a*(65535 - 65504) rounds past the largest f16 to inf; a bf16 NaN sample stays NaN.
   for (DType dt : {DType::F16, DType::BF16}) {
     ResampleSpec s;
