@@ -29,8 +29,10 @@ bool is_sm_arch(const std::string& t) {
 Engine::Engine(CacheOptions options) : cache_(std::move(options)) {}
 
 Engine& Engine::global() {
-  static Engine engine(CacheOptions::from_environment());
-  return engine;
+  // Leaked on purpose: destroying kernels at exit would unload CUDA modules and JIT dylibs after
+  // the driver or LLVM may already have shut down.
+  static Engine* engine = new Engine(CacheOptions::from_environment());
+  return *engine;
 }
 
 std::string Engine::resolve_target(const std::string& target) {

@@ -7,6 +7,9 @@
 // two float operations in them only ever see and produce normal numbers, so FTZ/DAZ modes of
 // the calling thread cannot change a result.
 
+// At most one IRBuilder call per argument list: C++ leaves the order of argument evaluation
+// open, and the printed IR must not depend on the compiler that built the library.
+
 namespace robocache::llvm_ir {
 
 namespace {
@@ -54,8 +57,9 @@ llvm::Value* f32_to_f16_bits(llvm::IRBuilder<>& b, llvm::Value* value) {
   llvm::Value* odd = b.CreateAnd(b.CreateLShr(a, 13), u32(b, 1));
   llvm::Value* rounded = b.CreateAdd(b.CreateAdd(a, u32(b, ((15u - 127u) << 23) + 0xfffu)), odd);
   llvm::Value* normal = b.CreateLShr(rounded, 13);
-  llvm::Value* magnitude = b.CreateSelect(b.CreateICmpUGE(a, u32(b, (127u + 16u) << 23)), big,
-                                          b.CreateSelect(b.CreateICmpULT(a, u32(b, 113u << 23)), small, normal));
+  llvm::Value* is_big = b.CreateICmpUGE(a, u32(b, (127u + 16u) << 23));
+  llvm::Value* is_small = b.CreateICmpULT(a, u32(b, 113u << 23));
+  llvm::Value* magnitude = b.CreateSelect(is_big, big, b.CreateSelect(is_small, small, normal));
   llvm::Value* result = b.CreateOr(magnitude, b.CreateLShr(sign, 16));
   return b.CreateTrunc(result, b.getInt16Ty());
 }

@@ -19,6 +19,26 @@ namespace {
 
 std::string message_of(llvm::Error error) { return llvm::toString(std::move(error)); }
 
+// Where the session's error reporter puts messages for the load running on this thread.
+// Linking happens on the thread that looks the symbol up (no JIT worker threads), and the
+// reporter gets the real cause ("Symbols not found: [ sinf ]") while the lookup only returns
+// "Failed to materialize symbols".
+thread_local std::string* t_session_errors = nullptr;
+
+// Collects the reporter's messages during one load.
+class SessionErrorScope {
+ public:
+  SessionErrorScope() { t_session_errors = &text_; }
+  ~SessionErrorScope() { t_session_errors = nullptr; }
+  SessionErrorScope(const SessionErrorScope&) = delete;
+  SessionErrorScope& operator=(const SessionErrorScope&) = delete;
+  /// `message` followed by whatever the session reported.
+  std::string with(std::string message) const { return text_.empty() ? message : message + " (" + text_ + ")"; }
+
+ private:
+  std::string text_;
+};
+
 // One LLJIT for the process, so a load is only "link one object" and not "build a JIT"; each
 // kernel lives in its own JITDylib, so identical symbol names from different kernels never
 // clash and unloading one frees only its code.
@@ -32,18 +52,19 @@ class ProcessJit {
 
   std::unique_ptr<JitObject> load(std::string_view bytes, const std::string& symbol,
                                   JitObject* (*make)(void*, std::uint64_t)) {
+    SessionErrorScope session_errors;
     std::string name = fmt::format("robocache.kernel.{}", next_id_.fetch_add(1));
     llvm::orc::JITDylib& dylib = jit_->getExecutionSession().createBareJITDylib(name);
     dylib.addToLinkOrder(*runtime_);
     auto buffer = llvm::MemoryBuffer::getMemBufferCopy(llvm::StringRef(bytes.data(), bytes.size()), name);
     if (llvm::Error e = jit_->addObjectFile(dylib, std::move(buffer))) {
-      std::string message = message_of(std::move(e));
+      std::string message = session_errors.with(message_of(std::move(e)));
       remove(&dylib);
       throw RuntimeFailure(fmt::format("loading the kernel object for '{}' into the JIT failed: {}", symbol, message));
     }
     auto found = jit_->lookup(dylib, symbol);
     if (!found) {
-      std::string message = message_of(found.takeError());
+      std::string message = session_errors.with(message_of(found.takeError()));
       remove(&dylib);
       throw RuntimeFailure(fmt::format("linking kernel '{}' in the JIT failed: {}", symbol, message));
     }
@@ -61,6 +82,14 @@ class ProcessJit {
     auto jit = llvm::orc::LLJITBuilder().create();
     if (!jit) throw BackendUnavailable("could not create the LLVM JIT: " + message_of(jit.takeError()));
     jit_ = std::move(*jit);
+    // Instead of printing "JIT session error: ..." to stderr, hand the message to the load
+    // that caused it, which puts it in its exception.
+    jit_->getExecutionSession().setErrorReporter([](llvm::Error e) {
+      std::string message = message_of(std::move(e));
+      if (!t_session_errors) return;
+      if (!t_session_errors->empty()) *t_session_errors += "; ";
+      *t_session_errors += message;
+    });
     runtime_ = &jit_->getExecutionSession().createBareJITDylib("robocache.runtime");
     // The only outside symbols generated code may need: the backend's lowering of copy loops
     // and of llvm.fma on a CPU without FMA. Named explicitly rather than searching the whole

@@ -13,6 +13,8 @@
 // Semantics are ops.md §1 `linear`, in an order of operations the CUDA template repeats so the
 // two backends agree bit for bit: the weight is computed in the time dtype and rounded once to
 // the blend type, the blend is one llvm.fma, and no instruction carries fast-math flags.
+// Each argument list holds at most one IRBuilder call, because C++ leaves the order of argument
+// evaluation open and the printed IR must not depend on the compiler that built the library.
 
 namespace robocache::llvm_ir {
 
@@ -154,8 +156,10 @@ class ResampleEmitter {
     IRBuilder<> b(entry);
     // Empty ranges and S = 0 return without touching memory; S = 0 is rejected before launch,
     // this only keeps a bad launch from reading t[-1].
-    Value* ok = b.CreateAnd(b.CreateICmpSLT(begin, end),
-                            b.CreateAnd(b.CreateICmpSGT(S, c64(0)), b.CreateICmpSGT(T, c64(0))));
+    Value* nonempty = b.CreateICmpSLT(begin, end);
+    Value* has_sources = b.CreateICmpSGT(S, c64(0));
+    Value* has_targets = b.CreateICmpSGT(T, c64(0));
+    Value* ok = b.CreateAnd(nonempty, b.CreateAnd(has_sources, has_targets));
     b.CreateCondBr(ok, start, exit);
 
     b.SetInsertPoint(start);
@@ -210,7 +214,9 @@ class ResampleEmitter {
     b.SetInsertPoint(weigh);
     Value* t_l = load_time(lo, "t_l");
     Value* t_r = load_time(hi, "t_r");
-    Value* a_time = b.CreateFDiv(b.CreateFSub(x, t_l), b.CreateFSub(t_r, t_l), "a");
+    Value* offset = b.CreateFSub(x, t_l, "x_minus_t_l");
+    Value* span = b.CreateFSub(t_r, t_l, "t_r_minus_t_l");
+    Value* a_time = b.CreateFDiv(offset, span, "a");
     Value* a = weight_to_blend(b, a_time);
     // A zero weight (an exact hit, or one too small for the blend type) copies v[l]: fma(0, d, v)
     // would turn -0 into +0 and an infinite neighbour into NaN.

@@ -60,7 +60,8 @@ void DriverApi::check(CUresult result, const char* call) const {
 
 const DriverApi& driver_api() {
   // Loaded once: a failure is remembered, so callers on a machine without a GPU pay for one dlopen.
-  static const DriverLoad loaded = load_driver();
+  // Leaked on purpose: kernels owned by other static objects may unload after main() returns.
+  static const DriverLoad& loaded = *new DriverLoad(load_driver());
   if (!loaded.api) throw BackendUnavailable("CUDA driver unavailable: " + loaded.error);
   return *loaded.api;
 }

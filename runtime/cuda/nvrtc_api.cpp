@@ -75,7 +75,8 @@ void NvrtcApi::check(nvrtcResult result, const char* call) const {
 }
 
 const NvrtcApi& nvrtc_api() {
-  static const NvrtcLoad loaded = load_nvrtc();
+  // Leaked on purpose: kernels owned by other static objects may unload after main() returns.
+  static const NvrtcLoad& loaded = *new NvrtcLoad(load_nvrtc());
   if (!loaded.api) throw BackendUnavailable("NVRTC unavailable: " + loaded.error);
   return *loaded.api;
 }

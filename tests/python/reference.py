@@ -10,9 +10,11 @@ import ml_dtypes
 def resample_linear(data, src_times, tgt_times):
     """ops.md §1 `linear`: holds at both ends, largest l with t[l] <= x, NaN targets.
 
-    Time arithmetic (the weight) is done in the times' own dtype, as ops.md requires; the blend
-    is done in float64.
+    Time arithmetic (the weight) is done in the times' own dtype and the weight is rounded to the
+    blend type (float64 for f64 data, else float32), as ops.md requires; the blend itself is done
+    in float64.
     """
+    blend = np.float64 if np.asarray(data).dtype == np.float64 else np.float32
     data = np.asarray(data).astype(np.float64)
     B, S, D = data.shape
     tdt = np.result_type(np.asarray(src_times).dtype, np.asarray(tgt_times).dtype)
@@ -27,7 +29,7 @@ def resample_linear(data, src_times, tgt_times):
         r = np.minimum(l + 1, S - 1)
         with np.errstate(invalid="ignore", divide="ignore"):
             a = (x - t[l]) / (t[r] - t[l])
-        a = np.where(np.isfinite(a), a, 0.0).astype(np.float64)
+        a = np.where(np.isfinite(a), a, 0.0).astype(blend).astype(np.float64)
         row = v[l] + a[:, None] * (v[r] - v[l])
         row[x <= t[0]] = v[0]
         row[x >= t[S - 1]] = v[S - 1]

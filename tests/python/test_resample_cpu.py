@@ -7,6 +7,10 @@ import pytest
 import robocache
 from reference import resample_linear, rounded, ulp_distance
 
+pytestmark = pytest.mark.skipif(
+    not robocache.check_installation()["cpu"]["available"], reason="built without the CPU backend"
+)
+
 VALUE_DTYPES = {"f32": np.float32, "f64": np.float64, "f16": np.float16, "bf16": ml_dtypes.bfloat16}
 TIME_DTYPES = {"f32": np.float32, "f64": np.float64}
 

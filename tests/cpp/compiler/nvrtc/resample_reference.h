@@ -96,16 +96,18 @@ Bracket bracket(const Time* t, std::int64_t n, Time x) {
   return {Bracket::kBlend, l};
 }
 
-/// The float64 reference of ops.md: v[l] + a*(v[r]-v[l]) with everything in double.
+/// The float64 reference of ops.md: the weight a is computed in the time type and rounded to the
+/// blend type (ops.md: "only the final weight is converted"), then v[l] + a*(v[r]-v[l]) in double.
 template <class V, class Time>
 double reference_f64(const Time* t, const V* v, std::int64_t n, std::int64_t dim, std::int64_t c, Time x) {
   using H = HostValue<V>;
+  using Blend = typename H::Blend;
   Bracket b = bracket(t, n, x);
   if (b.kind == Bracket::kNan) return std::numeric_limits<double>::quiet_NaN();
   const double vl = H::to_double(v[b.left * dim + c]);
   if (b.kind == Bracket::kHold) return vl;
-  const double tl = t[b.left], tr = t[b.left + 1];
-  const double a = (static_cast<double>(x) - tl) / (tr - tl);
+  const Time tl = t[b.left], tr = t[b.left + 1];
+  const double a = static_cast<Blend>(static_cast<Time>(x - tl) / static_cast<Time>(tr - tl));
   return vl + a * (H::to_double(v[(b.left + 1) * dim + c]) - vl);
 }
 
