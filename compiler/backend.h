@@ -13,7 +13,7 @@ namespace robocache {
 /// Kernel arguments as 8-byte slots (pointers and int64 sizes), in the op's documented layout.
 /// Every kernel on every backend takes exactly this block, so one launch path serves them all.
 struct KernelArgs {
-  static constexpr int kMaxSlots = 16;
+  static constexpr int kMaxSlots = 128;
   std::array<std::uint64_t, kMaxSlots> slots{};
   /// Stores a pointer in slot i.
   void set_ptr(int i, const void* p) { slots[i] = reinterpret_cast<std::uintptr_t>(p); }

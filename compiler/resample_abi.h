@@ -1,6 +1,8 @@
 #pragma once
 /// Argument-slot layout of the resample kernel, shared by the runtime and both code generators.
 /// templates/resample.cuh mirrors these numbers (it is compiled without this header).
+/// Work shape: rows = B, items = T. `out` never overlaps an input. Row b uses only its first
+/// L_b source samples (data row stride stays S*D, times row stride stays as given).
 
 namespace robocache::resample_abi {
 
@@ -14,7 +16,8 @@ enum Slot : int {
   kT = 6,           ///< int64 target samples
   kSrcRowStride = 7,///< int64 elements between rows of src_times (0 when shared by the batch)
   kTgtRowStride = 8,///< int64 elements between rows of tgt_times (0 when shared by the batch)
-  kSlotCount = 9,
+  kLengths = 9,     ///< const int64* [B] valid source samples per row (1 <= L_b <= S), or 0: all S
+  kSlotCount = 10,
 };
 
 }  // namespace robocache::resample_abi
