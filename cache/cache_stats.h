@@ -17,6 +17,7 @@ struct CacheStats {
   double disk_read_ms = 0;          ///< time spent reading and checking disk entries
   double disk_write_ms = 0;         ///< time spent publishing entries
   double load_ms = 0;               ///< time spent loading code (module load / JIT link)
+  std::int64_t launches = 0;        ///< kernel launches made (a fused op counts once per kernel)
 };
 
 }  // namespace robocache

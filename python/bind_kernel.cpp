@@ -28,11 +28,10 @@ ArrayView to_view(const ArrayDesc& d, const char* name) {
   return v;
 }
 
-std::vector<ArrayView> to_views(const std::vector<ArrayDesc>& descs) {
-  static const char* names[] = {"data", "src_times", "tgt_times"};
+// None stands for an absent optional array (an empty view).
+std::vector<ArrayView> to_views(const std::vector<std::optional<ArrayDesc>>& descs) {
   std::vector<ArrayView> out;
-  for (std::size_t i = 0; i < descs.size(); ++i)
-    out.push_back(to_view(descs[i], i < 3 ? names[i] : "input"));
+  for (const auto& d : descs) out.push_back(d ? to_view(*d, "input") : ArrayView{});
   return out;
 }
 
@@ -48,18 +47,25 @@ void bind_kernel(py::module_& m) {
       .def_property_readonly("binary", [](const CompiledKernel& k) { return py::bytes(k.object_code().bytes); })
       .def_property_readonly("origin", &CompiledKernel::origin)
       .def_property_readonly("symbol", [](const CompiledKernel& k) { return k.object_code().symbol; })
-      .def("output_shape", [](const CompiledKernel& k, const std::vector<ArrayDesc>& inputs) {
-        return k.output_shape(to_views(inputs));
-      })
+      .def("plan",
+           [](const CompiledKernel& k, const std::vector<std::optional<ArrayDesc>>& inputs,
+              const std::vector<double>& scalars) {
+             OutputSpec o = k.plan(to_views(inputs), scalars);
+             return py::make_tuple(o.shape, std::string(dtype_name(o.dtype)), o.scratch_shape);
+           },
+           py::arg("inputs"), py::arg("scalars") = std::vector<double>{},
+           "Validates the inputs; returns (output shape, output dtype, scratch shape or []).")
       .def("run",
-           [](const CompiledKernel& k, const std::vector<ArrayDesc>& inputs, const ArrayDesc& out,
-              std::uintptr_t stream, bool check_times) {
+           [](const CompiledKernel& k, const std::vector<std::optional<ArrayDesc>>& inputs,
+              const std::vector<double>& scalars, const ArrayDesc& out, std::uintptr_t stream,
+              bool check_values) {
              auto views = to_views(inputs);
              ArrayView out_view = to_view(out, "out");
              py::gil_scoped_release release;
-             k.run(views, out_view, reinterpret_cast<void*>(stream), check_times);
+             k.run(views, scalars, out_view, reinterpret_cast<void*>(stream), check_values);
            },
-           py::arg("inputs"), py::arg("out"), py::arg("stream") = 0, py::arg("check_times") = true);
+           py::arg("inputs"), py::arg("scalars"), py::arg("out"), py::arg("stream") = 0,
+           py::arg("check_values") = true);
 
   m.def("compile",
         [](const std::string& spec_json, const std::string& target) {

@@ -38,7 +38,7 @@ void bind_status(py::module_& m) {
                     py::arg("store_failures") = s.store_failures,
                     py::arg("generate_ms") = s.generate_ms, py::arg("compile_ms") = s.compile_ms,
                     py::arg("disk_read_ms") = s.disk_read_ms, py::arg("disk_write_ms") = s.disk_write_ms,
-                    py::arg("load_ms") = s.load_ms,
+                    py::arg("load_ms") = s.load_ms, py::arg("launches") = s.launches,
                     py::arg("cache_dir") = Engine::global().cache().options().dir.string(),
                     py::arg("cache_mode") = cache_mode_name(Engine::global().cache().options().mode));
   });

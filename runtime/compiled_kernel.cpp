@@ -6,17 +6,19 @@
 
 #include "compiler/errors.h"
 #include "runtime/engine.h"
-#include "runtime/resample_call.h"
 
 namespace robocache {
 
 namespace {
 
-ResampleInputs resample_inputs(const std::vector<ArrayView>& inputs) {
-  if (inputs.size() != 3)
-    throw ArgumentError("inputs", fmt::format("resample takes 3 arrays (data, src_times, tgt_times), got {}",
-                                              inputs.size()));
-  return ResampleInputs{inputs[0], inputs[1], inputs[2]};
+// The name users know the first array argument by.
+const char* first_input_name(OpKind op) {
+  switch (op) {
+    case OpKind::Resample: return "data";
+    case OpKind::Fuse: return "tgt_times";
+    case OpKind::Voxelize: return "points";
+  }
+  return "inputs";
 }
 
 }  // namespace
@@ -32,8 +34,8 @@ CompiledKernel::CompiledKernel(Spec spec, std::string key, std::shared_ptr<Backe
 
 std::string CompiledKernel::source() const { return backend_->generate(spec_, code_.config).text; }
 
-std::vector<std::int64_t> CompiledKernel::output_shape(const std::vector<ArrayView>& inputs) const {
-  return resample_output_shape(spec_.resample(), resample_inputs(inputs));
+OutputSpec CompiledKernel::plan(const std::vector<ArrayView>& inputs, const std::vector<double>& scalars) const {
+  return plan_output(spec_, inputs, scalars);
 }
 
 const LoadedKernel& CompiledKernel::loaded() const {
@@ -47,19 +49,22 @@ const LoadedKernel& CompiledKernel::loaded() const {
   return *loaded_;
 }
 
-void CompiledKernel::run(const std::vector<ArrayView>& inputs, const ArrayView& out, void* stream,
-                         bool check_times) const {
+void CompiledKernel::run(const std::vector<ArrayView>& inputs, const std::vector<double>& scalars,
+                         const ArrayView& out, void* stream, bool check_values) const {
   const DeviceKind want = target().kind == Target::Kind::Cpu ? DeviceKind::Cpu : DeviceKind::Cuda;
-  for (std::size_t i = 0; i < inputs.size(); ++i)
-    if (inputs[i].device != want)
-      throw ArgumentError(i == 0 ? "data" : (i == 1 ? "src_times" : "tgt_times"),
-                          fmt::format("is on {} but the kernel was compiled for target '{}', which "
+  for (const ArrayView* a : {&out, inputs.empty() ? &out : &inputs[0]})
+    if (a->device != want)
+      throw ArgumentError(a == &out ? "out" : first_input_name(spec_.op()),
+                          fmt::format("arrays are on {} but the kernel was compiled for target '{}', which "
                                       "runs on {}",
-                                      inputs[i].device_text(), target().name(),
+                                      a->device_text(), target().name(),
                                       want == DeviceKind::Cpu ? "the CPU" : "a CUDA device"));
-  BoundLaunch bl = bind_resample(spec_.resample(), resample_inputs(inputs), out, check_times);
-  if (bl.work.rows == 0 || bl.work.items == 0) return;
-  loaded().launch(bl.args, bl.work, LaunchPlace{out.device_index, stream});
+  const std::vector<BoundLaunch> launches = bind_launches(spec_, inputs, scalars, out, check_values);
+  for (const BoundLaunch& bl : launches) {
+    if (bl.work.rows == 0 || bl.work.items == 0) continue;
+    loaded().launch(bl.args, bl.work, LaunchPlace{out.device_index, stream});
+    if (engine_) engine_->record_launch();
+  }
 }
 
 }  // namespace robocache

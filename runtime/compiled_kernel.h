@@ -7,6 +7,7 @@
 
 #include "compiler/backend.h"
 #include "runtime/array_view.h"
+#include "runtime/op_binding.h"
 
 namespace robocache {
 
@@ -31,12 +32,12 @@ class CompiledKernel {
   /// The generated CUDA C++ or LLVM IR (regenerated on demand: a cache hit skips generation).
   std::string source() const;
 
-  /// Output shape for these inputs, after validating them (ArgumentError on mismatch).
-  std::vector<std::int64_t> output_shape(const std::vector<ArrayView>& inputs) const;
+  /// What to allocate for these inputs (array order in runtime/op_binding.h), after validating them.
+  OutputSpec plan(const std::vector<ArrayView>& inputs, const std::vector<double>& scalars) const;
   /// Validates inputs and output, then launches (asynchronously on CUDA, on `stream`).
-  /// `check_times` rejects decreasing/NaN source times held in host memory.
-  void run(const std::vector<ArrayView>& inputs, const ArrayView& out, void* stream,
-           bool check_times) const;
+  /// `check_values` rejects decreasing/NaN source times held in host memory.
+  void run(const std::vector<ArrayView>& inputs, const std::vector<double>& scalars, const ArrayView& out,
+           void* stream, bool check_values) const;
 
  private:
   const LoadedKernel& loaded() const;

@@ -127,7 +127,9 @@ std::shared_ptr<const CompiledKernel> Engine::compile(const Spec& spec, const st
 
 CacheStats Engine::stats() const {
   std::lock_guard<std::mutex> lock(mu_);
-  return stats_;
+  CacheStats s = stats_;
+  s.launches = launches_.load(std::memory_order_relaxed);
+  return s;
 }
 
 void Engine::clear_memory_cache() {

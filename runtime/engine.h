@@ -37,6 +37,8 @@ class Engine {
 
   /// Adds time spent loading a kernel (called by CompiledKernel).
   void record_load(double ms);
+  /// Counts one backend launch (called by CompiledKernel).
+  void record_launch() { launches_.fetch_add(1, std::memory_order_relaxed); }
 
  private:
   std::string resolve_target(const std::string& target);
@@ -46,6 +48,7 @@ class Engine {
   std::map<std::string, std::shared_ptr<Backend>> backends_;
   std::map<std::string, std::shared_ptr<const CompiledKernel>> kernels_;
   CacheStats stats_;
+  std::atomic<std::int64_t> launches_{0};
 };
 
 }  // namespace robocache

@@ -1,33 +1,29 @@
 #pragma once
-/// Checks resample's arrays against its spec (ops.md §1) and packs them into kernel arguments.
+/// resample's argument binding (ops.md §1); see runtime/op_binding.h for the array order.
 #include <vector>
 
-#include "compiler/backend.h"
-#include "compiler/spec.h"
-#include "runtime/array_view.h"
+#include "runtime/op_binding.h"
 
 namespace robocache {
 
-/// Kernel arguments and work size for one launch.
-struct BoundLaunch {
-  KernelArgs args;
-  WorkShape work;
+/// Validates resample's arrays and returns the output [B,T,D].
+OutputSpec plan_resample(const ResampleSpec& spec, const std::vector<ArrayView>& arrays);
+
+/// Validates resample's arrays and output and packs one launch.
+BoundLaunch bind_resample(const ResampleSpec& spec, const std::vector<ArrayView>& arrays,
+                          const ArrayView& out, bool check_values);
+
+/// The checked pieces of one resampled stream (shared with fuse, whose modalities are streams).
+struct StreamBinding {
+  std::int64_t samples = 0;          ///< S
+  std::int64_t times_row_stride = 0; ///< 0 when shared by the batch
+  const void* lengths = nullptr;     ///< int64 [B] or null
 };
 
-/// The resample inputs in argument order.
-struct ResampleInputs {
-  const ArrayView& data;       ///< [B,S,D]
-  const ArrayView& src_times;  ///< [B,S] or [S]
-  const ArrayView& tgt_times;  ///< [B,T] or [T]
-};
-
-/// Validates the inputs (ranks, shapes, dtypes, devices) and returns the output shape [B,T,D].
-/// Throws ArgumentError naming the argument and the expected vs received shape/dtype.
-std::vector<std::int64_t> resample_output_shape(const ResampleSpec& spec, const ResampleInputs& in);
-
-/// Validates inputs and output and packs the kernel arguments. With `check_times`, also rejects
-/// decreasing or NaN source times (host memory only: reading device memory would need a sync).
-BoundLaunch bind_resample(const ResampleSpec& spec, const ResampleInputs& in, const ArrayView& out,
-                          bool check_times);
+/// Checks one stream (data [B,S,D], times, optional lengths) against dtypes, dim and batch.
+StreamBinding check_stream(const char* data_name, const char* times_name, const char* lengths_name,
+                           const ArrayView& data, const ArrayView& times, const ArrayView* lengths,
+                           DType dtype, DType time_dtype, std::int64_t dim, std::int64_t batch,
+                           const ArrayView& device_ref, bool check_values);
 
 }  // namespace robocache

@@ -1,15 +1,18 @@
-// RoboCache CUDA template: resample (ops.md section 1), linear interpolation.
+// RoboCache CUDA template: resample (ops.md section 1) in every interpolation mode with channel
+// groups, and fuse (ops.md section 2), which resamples every modality in one launch.
 //
 // Compiled at run time by NVRTC (and by nvcc in the build, so a broken template fails early).
 // It includes nothing: NVRTC then needs no include path into a CUDA toolkit and compiles fast.
 // The host side specialises it only through template arguments built from a spec's enums and
-// integers, e.g. robocache::resample_linear<robocache::bf16, double, 8, 256, 32>.
+// integers, e.g. robocache::resample<robocache::bf16, double, 8, 256, 32,
+// robocache::RsGroup<0, 3, 0>, robocache::RsGroup<3, 4, 4>, robocache::RsGroup<7, 1, 2>>.
 //
 // Numerics (must agree bit for bit with the CPU backend, docs/semantics.md): time arithmetic in
 // the time type, the weight rounded once to the blend type (f32 for f16/bf16/f32 data, f64 for
-// f64), a zero weight copies v[l], else out = fma(a, v[r] - v[l], v[l]) with explicit
+// f64), a zero weight copies v[l], else linear is out = fma(a, v[r] - v[l], v[l]) with explicit
 // round-to-nearest intrinsics; the program is compiled with --fmad=false so nothing else is
-// contracted.
+// contracted. nearest and previous copy stored bits; cubic and slerp are computed in the blend
+// type with plain (uncontracted) IEEE operations.
 
 namespace robocache {
 
@@ -24,12 +27,41 @@ constexpr int kS = 5;             // int64 source samples
 constexpr int kT = 6;             // int64 target samples
 constexpr int kSrcRowStride = 7;  // int64 elements between rows of src_times (0: shared)
 constexpr int kTgtRowStride = 8;  // int64 elements between rows of tgt_times (0: shared)
+constexpr int kLengths = 9;       // const int64* [B] valid source samples per row, or 0: all S
 }  // namespace resample_slot
 
+// Fuse argument slots; mirrors compiler/fuse_abi.h.
+namespace fuse_slot {
+constexpr int kOut = 0;           // V*          [B,T,sum D_i] contiguous
+constexpr int kTgtTimes = 1;      // const Time* [B,T] or [T]
+constexpr int kB = 2;             // int64 batch
+constexpr int kT = 3;             // int64 target samples
+constexpr int kTgtRowStride = 4;  // int64 (0: shared)
+constexpr int kFirstModality = 8; // modality i starts at kFirstModality + kPerModality * i
+constexpr int kPerModality = 5;
+constexpr int kData = 0;          // const V*    [B,S_i,D_i] contiguous
+constexpr int kTimes = 1;         // const Time* [B,S_i] or [S_i]
+constexpr int kS = 2;             // int64 S_i
+constexpr int kTimesRowStride = 3;// int64 (0: shared)
+constexpr int kLengths = 4;       // const int64* [B], or 0: all S_i
+}  // namespace fuse_slot
+
+// Interpolation modes: the numbering of compiler/spec.h's Interp.
+namespace interp_mode {
+constexpr int kLinear = 0;
+constexpr int kNearest = 1;
+constexpr int kPrevious = 2;
+constexpr int kCubic = 3;
+constexpr int kSlerp = 4;
+}  // namespace interp_mode
+
+#ifndef ROBOCACHE_RCARGS_DEFINED
+#define ROBOCACHE_RCARGS_DEFINED
 // The one by-value kernel parameter: compiler/backend.h's KernelArgs::slots, byte for byte.
 struct RcArgs {
-  unsigned long long slot[16];
+  unsigned long long slot[128];
 };
+#endif
 
 // 16-bit storage types; arithmetic on them always goes through f32.
 struct f16 {
@@ -131,14 +163,25 @@ struct ValueOps<bf16> {
 };
 
 // Explicitly rounded arithmetic, so the result never depends on contraction or fast-math flags.
+__device__ __forceinline__ float add_rn(float a, float b) { return __fadd_rn(a, b); }
+__device__ __forceinline__ double add_rn(double a, double b) { return __dadd_rn(a, b); }
 __device__ __forceinline__ float sub_rn(float a, float b) { return __fsub_rn(a, b); }
 __device__ __forceinline__ double sub_rn(double a, double b) { return __dsub_rn(a, b); }
+__device__ __forceinline__ float mul_rn(float a, float b) { return __fmul_rn(a, b); }
+__device__ __forceinline__ double mul_rn(double a, double b) { return __dmul_rn(a, b); }
 __device__ __forceinline__ float div_rn(float a, float b) { return __fdiv_rn(a, b); }
 __device__ __forceinline__ double div_rn(double a, double b) { return __ddiv_rn(a, b); }
 __device__ __forceinline__ float fma_rn(float a, float b, float c) { return __fmaf_rn(a, b, c); }
 __device__ __forceinline__ double fma_rn(double a, double b, double c) { return __fma_rn(a, b, c); }
+__device__ __forceinline__ float sqrt_rn(float a) { return __fsqrt_rn(a); }
+__device__ __forceinline__ double sqrt_rn(double a) { return __dsqrt_rn(a); }
+// The accurate (non-intrinsic) library functions; --use_fast_math is never passed.
+__device__ __forceinline__ float acos_b(float a) { return acosf(a); }
+__device__ __forceinline__ double acos_b(double a) { return acos(a); }
+__device__ __forceinline__ float sin_b(float a) { return sinf(a); }
+__device__ __forceinline__ double sin_b(double a) { return sin(a); }
 
-// Rounds the weight from the time type to the blend type once.
+// Rounds a time-type quantity (weight, time difference) to the blend type once.
 template <class Blend, class Time>
 __device__ __forceinline__ Blend to_blend(Time a);
 template <>
@@ -168,36 +211,246 @@ __device__ __forceinline__ long long search_left(const Time* t, long long n, Tim
   return lo;
 }
 
-// One block handles a tile of TargetsPerBlock consecutive targets of one batch row: its first
-// threads search their target's interval into shared memory, then all threads sweep the tile's
-// (target, channel) pairs, so reads of data rows and writes of the output are contiguous.
+// Channels [Start, Start+Size) resampled with Mode (an interp_mode constant).
+template <int Start, int Size, int Mode>
+struct RsGroup {
+  static_assert(Start >= 0 && Size >= 1, "bad channel group");
+  static_assert(Mode >= interp_mode::kLinear && Mode <= interp_mode::kSlerp, "unknown mode");
+  static_assert(Mode != interp_mode::kSlerp || Size == 4, "slerp needs a group of 4 channels");
+  static constexpr int kStart = Start;
+  static constexpr int kSize = Size;
+  static constexpr int kMode = Mode;
+};
+
+// Modality Index of a fuse: D channels with Mode, written at channel Offset of the output.
+template <int Index, int Offset, int D, int Mode>
+struct FuseMod {
+  static_assert(Index >= 0 && Index < 16 && Offset >= 0 && D >= 1, "bad modality");
+  static_assert(Mode != interp_mode::kSlerp || D == 4, "slerp needs a modality of 4 channels");
+  static constexpr int kIndex = Index;
+  static constexpr int kOffset = Offset;
+  static constexpr int kD = D;
+  static constexpr int kMode = Mode;
+};
+
+// Per-target brackets handed from the searching threads to the sweeping ones (shared memory).
+// The nearest choice and the cubic quantities exist only when a group needs them.
+template <class Blend, int TPB, bool Cubic, bool Near>
+struct TileState {
+  static constexpr bool kCubic = Cubic;
+  static constexpr bool kNear = Near;
+  long long left[TPB];         // held sample, or l of the interval [l, l+1]
+  Blend weight[TPB];           // (x - t[l]) / (t[r] - t[l]) rounded to the blend type
+  int kind[TPB];               // TargetKind
+  long long near[Near ? TPB : 1];  // nearest: the sample copied
+  Blend h[Cubic ? TPB : 1];        // cubic: t[r] - t[l]
+  Blend den_l[Cubic ? TPB : 1];    // cubic: time difference of m[l]'s finite difference
+  Blend den_r[Cubic ? TPB : 1];    // cubic: time difference of m[r]'s finite difference
+};
+
+// The searching step: targets x_row[0..n) of one row against its first L source times.
+template <class Blend, class Time, class State>
+__device__ __forceinline__ void find_brackets(State& st, const Time* t, long long L, const Time* x_row, int n,
+                                              int tid, int nthreads) {
+  for (int i = tid; i < n; i += nthreads) {
+    const Time x = x_row[i];
+    long long left = 0;
+    Blend weight = Blend(0);
+    int kind = kCopy;
+    long long near = 0;
+    Blend h = Blend(0), den_l = Blend(0), den_r = Blend(0);
+    bool interior = false;
+    if (x != x) {
+      kind = kNan;
+    } else if (x <= t[0]) {
+      left = 0;
+    } else if (x >= t[L - 1]) {
+      left = L - 1;
+    } else {
+      left = search_left(t, L, x);
+      interior = true;
+      const Time tl = t[left];
+      const Time tr = t[left + 1];
+      const Time a = div_rn(sub_rn(x, tl), sub_rn(tr, tl));
+      weight = to_blend<Blend, Time>(a);
+      // A zero weight (an exact hit, or one too small for the blend type) copies v[l]:
+      // fma(0, d, v) would turn -0 into +0 and an infinite neighbour into NaN.
+      kind = weight == Blend(0) ? kCopy : kBlend;
+      if constexpr (State::kNear) near = sub_rn(x, tl) <= sub_rn(tr, x) ? left : left + 1;
+      if constexpr (State::kCubic) {
+        const long long l0 = left == 0 ? 0 : left - 1;          // m[l] = (v[l+1]-v[l0]) / (t[l+1]-t[l0])
+        const long long r1 = left + 1 == L - 1 ? left + 1 : left + 2;  // m[r] = (v[r1]-v[l]) / (t[r1]-t[l])
+        h = to_blend<Blend, Time>(sub_rn(tr, tl));
+        den_l = to_blend<Blend, Time>(sub_rn(tr, t[l0]));
+        den_r = to_blend<Blend, Time>(sub_rn(t[r1], tl));
+      }
+    }
+    st.left[i] = left;
+    st.weight[i] = weight;
+    st.kind[i] = kind;
+    if constexpr (State::kNear) st.near[i] = interior ? near : left;
+    if constexpr (State::kCubic) {
+      st.h[i] = h;
+      st.den_l[i] = den_l;
+      st.den_r[i] = den_r;
+    }
+  }
+}
+
+// One channel of one target in an element-wise mode (linear, nearest, previous, cubic).
+// `row` is the batch row's data [S, D]; L its valid samples.
+template <class V, int D, int Mode, class State>
+__device__ __forceinline__ V eval_channel(const State& st, int i, const V* row, long long L, int c) {
+  using Ops = ValueOps<V>;
+  using Blend = typename Ops::Blend;
+  const int kind = st.kind[i];
+  if (kind == kNan) return Ops::nan();
+  const long long l = st.left[i];
+  if constexpr (Mode == interp_mode::kNearest) {
+    return row[st.near[i] * D + c];
+  } else if constexpr (Mode == interp_mode::kPrevious) {
+    return row[l * D + c];
+  } else {
+    const V* vl = row + l * D + c;
+    if (kind == kCopy) return *vl;
+    const Blend lo = Ops::widen(vl[0]);
+    const Blend hi = Ops::widen(vl[D]);
+    const Blend a = st.weight[i];
+    if constexpr (Mode == interp_mode::kLinear) {
+      return Ops::narrow(fma_rn(a, sub_rn(hi, lo), lo));
+    } else {
+      static_assert(Mode == interp_mode::kCubic, "element-wise modes only");
+      // Finite-difference tangents in the blend type; 0 where the time difference is 0.
+      const long long l0 = l == 0 ? 0 : l - 1;
+      const long long r1 = l + 1 == L - 1 ? l + 1 : l + 2;
+      const Blend dl = st.den_l[i], dr = st.den_r[i];
+      const Blend ml = dl == Blend(0) ? Blend(0) : div_rn(sub_rn(hi, Ops::widen(row[l0 * D + c])), dl);
+      const Blend mr = dr == Blend(0) ? Blend(0) : div_rn(sub_rn(Ops::widen(row[r1 * D + c]), lo), dr);
+      const Blend h = st.h[i];
+      const Blend s = a;
+      const Blend s2 = mul_rn(s, s);
+      const Blend s3 = mul_rn(s2, s);
+      const Blend h00 = add_rn(sub_rn(mul_rn(Blend(2), s3), mul_rn(Blend(3), s2)), Blend(1));
+      const Blend h10 = add_rn(sub_rn(s3, mul_rn(Blend(2), s2)), s);
+      const Blend h01 = add_rn(mul_rn(Blend(-2), s3), mul_rn(Blend(3), s2));
+      const Blend h11 = sub_rn(s3, s2);
+      Blend r = mul_rn(h00, lo);
+      r = add_rn(r, mul_rn(mul_rn(h10, h), ml));
+      r = add_rn(r, mul_rn(h01, hi));
+      r = add_rn(r, mul_rn(mul_rn(h11, h), mr));
+      return Ops::narrow(r);
+    }
+  }
+}
+
+// The four channels (x, y, z, w) of a slerp group starting at channel c, written to o[0..4).
+template <class V, int D, class State>
+__device__ __forceinline__ void eval_slerp(const State& st, int i, const V* row, int c, V* o) {
+  using Ops = ValueOps<V>;
+  using Blend = typename Ops::Blend;
+  const int kind = st.kind[i];
+  if (kind == kNan) {
+    for (int k = 0; k < 4; ++k) o[k] = Ops::nan();
+    return;
+  }
+  const V* vl = row + st.left[i] * D + c;
+  if (kind == kCopy) {
+    for (int k = 0; k < 4; ++k) o[k] = vl[k];
+    return;
+  }
+  const Blend a = st.weight[i];
+  Blend ql[4], qr[4], q[4];
+  for (int k = 0; k < 4; ++k) {
+    ql[k] = Ops::widen(vl[k]);
+    qr[k] = Ops::widen(vl[D + k]);
+  }
+  Blend d = mul_rn(ql[0], qr[0]);
+  for (int k = 1; k < 4; ++k) d = add_rn(d, mul_rn(ql[k], qr[k]));
+  if (d < Blend(0)) {  // the shorter arc
+    for (int k = 0; k < 4; ++k) qr[k] = -qr[k];
+    d = -d;
+  }
+  const Blend theta = acos_b(d < Blend(1) ? d : Blend(1));
+  if (theta < Blend(1e-6)) {  // nearly parallel: normalised linear interpolation
+    for (int k = 0; k < 4; ++k) q[k] = add_rn(ql[k], mul_rn(a, sub_rn(qr[k], ql[k])));
+  } else {
+    const Blend s = sin_b(theta);
+    const Blend wl = div_rn(sin_b(mul_rn(sub_rn(Blend(1), a), theta)), s);
+    const Blend wr = div_rn(sin_b(mul_rn(a, theta)), s);
+    for (int k = 0; k < 4; ++k) q[k] = add_rn(mul_rn(wl, ql[k]), mul_rn(wr, qr[k]));
+  }
+  Blend n2 = mul_rn(q[0], q[0]);
+  for (int k = 1; k < 4; ++k) n2 = add_rn(n2, mul_rn(q[k], q[k]));
+  const Blend norm = sqrt_rn(n2);
+  for (int k = 0; k < 4; ++k) o[k] = Ops::narrow(div_rn(q[k], norm));
+}
+
+// Channel c of target i, if it belongs to group G. Slerp groups are computed by the thread of
+// their first channel (it writes all four); the other three threads of the group do nothing.
+template <class V, int D, class G, class State>
+__device__ __forceinline__ void eval_group(const State& st, int i, const V* row, long long L, int c, V* o) {
+  if (c < G::kStart || c >= G::kStart + G::kSize) return;
+  if constexpr (G::kMode == interp_mode::kSlerp) {
+    if (c == G::kStart) eval_slerp<V, D>(st, i, row, c, o);
+  } else {
+    *o = eval_channel<V, D, G::kMode>(st, i, row, L, c);
+  }
+}
+
+// One tile of n consecutive targets of one row: the first threads search their target's bracket
+// into shared memory, then all threads sweep the tile's (target, channel) pairs, so reads of data
+// rows and writes of the output are contiguous. out_tile points at the tile's first output row
+// (plus the channel offset of a fuse modality); output rows are OutStride elements apart.
+template <class V, class Time, int D, int OutStride, int BlockThreads, class State, class... Gs>
+__device__ __forceinline__ void resample_tile(State& st, const V* row, const Time* t, long long L, const Time* x_row,
+                                              int n, V* out_tile) {
+  using Blend = typename ValueOps<V>::Blend;
+  find_brackets<Blend>(st, t, L, x_row, n, static_cast<int>(threadIdx.x), BlockThreads);
+  __syncthreads();
+  const int pairs = n * D;
+  for (int p = threadIdx.x; p < pairs; p += BlockThreads) {
+    const int i = p / D;
+    const int c = p - i * D;
+    V* o = out_tile + static_cast<long long>(i) * OutStride + c;
+    (eval_group<V, D, Gs>(st, i, row, L, c, o), ...);
+  }
+  __syncthreads();  // the next tile (or modality) reuses the shared arrays
+}
+
+template <class... Gs>
+struct ModeFlags {
+  static constexpr bool kCubic = (false || ... || (Gs::kMode == interp_mode::kCubic));
+  static constexpr bool kNear = (false || ... || (Gs::kMode == interp_mode::kNearest));
+};
+
+// resample: one block handles a tile of TargetsPerBlock consecutive targets of one batch row.
 // Tiles are visited with a grid-stride loop, so any grid size (even one capped at 2^31-1
-// blocks) covers any B*T.
-template <class V, class Time, int D, int BlockThreads, int TargetsPerBlock>
-__global__ void __launch_bounds__(BlockThreads) resample_linear(RcArgs args) {
+// blocks) covers any B*T. Gs are the channel groups (RsGroup), consecutive and tiling [0, D).
+template <class V, class Time, int D, int BlockThreads, int TargetsPerBlock, class... Gs>
+__global__ void __launch_bounds__(BlockThreads) resample(RcArgs args) {
   static_assert(D >= 1, "D must be positive");
+  static_assert(sizeof...(Gs) >= 1, "at least one channel group");
+  static_assert((0 + ... + Gs::kSize) == D, "groups must tile the channels");
   static_assert(BlockThreads >= 32 && BlockThreads <= 1024, "block size out of range");
   static_assert(TargetsPerBlock >= 1 && TargetsPerBlock <= 1024, "tile size out of range");
   static_assert(static_cast<long long>(TargetsPerBlock) * D <= 0x7fffffffLL,
                 "a tile's (target, channel) pairs are counted in an int");
-  using Ops = ValueOps<V>;
-  using Blend = typename Ops::Blend;
+  using Blend = typename ValueOps<V>::Blend;
+  using Flags = ModeFlags<Gs...>;
+  using State = TileState<Blend, TargetsPerBlock, Flags::kCubic, Flags::kNear>;
 
   const V* __restrict__ data = reinterpret_cast<const V*>(args.slot[resample_slot::kData]);
-  const Time* __restrict__ src_times =
-      reinterpret_cast<const Time*>(args.slot[resample_slot::kSrcTimes]);
-  const Time* __restrict__ tgt_times =
-      reinterpret_cast<const Time*>(args.slot[resample_slot::kTgtTimes]);
+  const Time* __restrict__ src_times = reinterpret_cast<const Time*>(args.slot[resample_slot::kSrcTimes]);
+  const Time* __restrict__ tgt_times = reinterpret_cast<const Time*>(args.slot[resample_slot::kTgtTimes]);
   V* __restrict__ out = reinterpret_cast<V*>(args.slot[resample_slot::kOut]);
   const long long B = static_cast<long long>(args.slot[resample_slot::kB]);
   const long long S = static_cast<long long>(args.slot[resample_slot::kS]);
   const long long T = static_cast<long long>(args.slot[resample_slot::kT]);
   const long long src_stride = static_cast<long long>(args.slot[resample_slot::kSrcRowStride]);
   const long long tgt_stride = static_cast<long long>(args.slot[resample_slot::kTgtRowStride]);
+  const long long* __restrict__ lengths = reinterpret_cast<const long long*>(args.slot[resample_slot::kLengths]);
 
-  __shared__ long long s_left[TargetsPerBlock];
-  __shared__ Blend s_weight[TargetsPerBlock];
-  __shared__ int s_kind[TargetsPerBlock];
+  __shared__ State st;
 
   const long long tiles_per_row = (T + TargetsPerBlock - 1) / TargetsPerBlock;
   const long long tiles = B * tiles_per_row;
@@ -205,55 +458,59 @@ __global__ void __launch_bounds__(BlockThreads) resample_linear(RcArgs args) {
     const long long b = tile / tiles_per_row;
     const long long t0 = (tile - b * tiles_per_row) * TargetsPerBlock;
     const int n = static_cast<int>(T - t0 < TargetsPerBlock ? T - t0 : TargetsPerBlock);
-    const Time* t = src_times + b * src_stride;
+    const long long L = lengths ? lengths[b] : S;
+    resample_tile<V, Time, D, D, BlockThreads, State, Gs...>(st, data + b * S * D, src_times + b * src_stride, L,
+                                                             tgt_times + b * tgt_stride + t0, n,
+                                                             out + (b * T + t0) * D);
+  }
+}
 
-    for (int i = threadIdx.x; i < n; i += BlockThreads) {
-      const Time x = tgt_times[b * tgt_stride + t0 + i];
-      long long left = 0;
-      Blend weight = Blend(0);
-      int kind = kCopy;
-      if (x != x) {
-        kind = kNan;
-      } else if (x <= t[0]) {
-        left = 0;
-      } else if (x >= t[S - 1]) {
-        left = S - 1;
-      } else {
-        left = search_left(t, S, x);
-        const Time tl = t[left];
-        const Time a = div_rn(sub_rn(x, tl), sub_rn(t[left + 1], tl));
-        weight = to_blend<Blend, Time>(a);
-        // A zero weight (an exact hit, or one too small for the blend type) copies v[l]:
-        // fma(0, d, v) would turn -0 into +0 and an infinite neighbour into NaN.
-        kind = weight == Blend(0) ? kCopy : kBlend;
-      }
-      s_left[i] = left;
-      s_weight[i] = weight;
-      s_kind[i] = kind;
-    }
-    __syncthreads();
+// One modality of a fuse tile.
+template <class V, class Time, int DTotal, int BlockThreads, class M, class State>
+__device__ __forceinline__ void fuse_modality(State& st, const RcArgs& args, long long b, const Time* x_row, int n,
+                                              V* out_tile) {
+  constexpr int base = fuse_slot::kFirstModality + fuse_slot::kPerModality * M::kIndex;
+  const V* data = reinterpret_cast<const V*>(args.slot[base + fuse_slot::kData]);
+  const Time* times = reinterpret_cast<const Time*>(args.slot[base + fuse_slot::kTimes]);
+  const long long S = static_cast<long long>(args.slot[base + fuse_slot::kS]);
+  const long long stride = static_cast<long long>(args.slot[base + fuse_slot::kTimesRowStride]);
+  const long long* lengths = reinterpret_cast<const long long*>(args.slot[base + fuse_slot::kLengths]);
+  const long long L = lengths ? lengths[b] : S;
+  resample_tile<V, Time, M::kD, DTotal, BlockThreads, State, RsGroup<0, M::kD, M::kMode>>(
+      st, data + b * S * M::kD, times + b * stride, L, x_row, n, out_tile + M::kOffset);
+}
 
-    const V* row = data + b * S * D;
-    V* out_tile = out + (b * T + t0) * D;
-    const int pairs = n * D;
-    for (int p = threadIdx.x; p < pairs; p += BlockThreads) {
-      const int i = p / D;
-      const int c = p - i * D;
-      const int kind = s_kind[i];
-      const V* vl = row + s_left[i] * D + c;
-      V result;
-      if (kind == kCopy) {
-        result = *vl;
-      } else if (kind == kNan) {
-        result = Ops::nan();
-      } else {
-        const Blend lo = Ops::widen(vl[0]);
-        const Blend hi = Ops::widen(vl[D]);
-        result = Ops::narrow(fma_rn(s_weight[i], sub_rn(hi, lo), lo));
-      }
-      out_tile[p] = result;
-    }
-    __syncthreads();  // the next tile reuses the shared arrays
+// fuse: every modality (FuseMod, in argument order) resampled onto one timeline in one launch.
+// A block takes a tile of targets of one row and resamples each modality into it in turn.
+template <class V, class Time, int DTotal, int BlockThreads, int TargetsPerBlock, class... Ms>
+__global__ void __launch_bounds__(BlockThreads) fuse(RcArgs args) {
+  static_assert(sizeof...(Ms) >= 1 && sizeof...(Ms) <= 16, "1 to 16 modalities");
+  static_assert((0 + ... + Ms::kD) == DTotal, "modality dims must add up to the output's");
+  static_assert(BlockThreads >= 32 && BlockThreads <= 1024, "block size out of range");
+  static_assert(TargetsPerBlock >= 1 && TargetsPerBlock <= 1024, "tile size out of range");
+  static_assert(static_cast<long long>(TargetsPerBlock) * DTotal <= 0x7fffffffLL,
+                "a tile's (target, channel) pairs are counted in an int");
+  using Blend = typename ValueOps<V>::Blend;
+  using Flags = ModeFlags<RsGroup<0, Ms::kD, Ms::kMode>...>;
+  using State = TileState<Blend, TargetsPerBlock, Flags::kCubic, Flags::kNear>;
+
+  V* __restrict__ out = reinterpret_cast<V*>(args.slot[fuse_slot::kOut]);
+  const Time* __restrict__ tgt_times = reinterpret_cast<const Time*>(args.slot[fuse_slot::kTgtTimes]);
+  const long long B = static_cast<long long>(args.slot[fuse_slot::kB]);
+  const long long T = static_cast<long long>(args.slot[fuse_slot::kT]);
+  const long long tgt_stride = static_cast<long long>(args.slot[fuse_slot::kTgtRowStride]);
+
+  __shared__ State st;
+
+  const long long tiles_per_row = (T + TargetsPerBlock - 1) / TargetsPerBlock;
+  const long long tiles = B * tiles_per_row;
+  for (long long tile = blockIdx.x; tile < tiles; tile += gridDim.x) {
+    const long long b = tile / tiles_per_row;
+    const long long t0 = (tile - b * tiles_per_row) * TargetsPerBlock;
+    const int n = static_cast<int>(T - t0 < TargetsPerBlock ? T - t0 : TargetsPerBlock);
+    const Time* x_row = tgt_times + b * tgt_stride + t0;
+    V* out_tile = out + (b * T + t0) * DTotal;
+    (fuse_modality<V, Time, DTotal, BlockThreads, Ms>(st, args, b, x_row, n, out_tile), ...);
   }
 }
 

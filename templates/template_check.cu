@@ -2,17 +2,36 @@
 // specialisation the NVRTC backend generates, so a template error fails the build. Add every new
 // templates/*.cuh here.
 #include "resample.cuh"
+#include "voxelize.cuh"
 
 namespace robocache {
 
-// resample: every value dtype with both time dtypes, and the tile shapes default_config picks.
-template __global__ void resample_linear<float, double, 1, 256, 256>(RcArgs);
-template __global__ void resample_linear<float, float, 3, 256, 128>(RcArgs);
-template __global__ void resample_linear<double, double, 7, 128, 64>(RcArgs);
-template __global__ void resample_linear<double, float, 64, 256, 16>(RcArgs);
-template __global__ void resample_linear<f16, double, 8, 256, 128>(RcArgs);
-template __global__ void resample_linear<f16, float, 2, 64, 1>(RcArgs);
-template __global__ void resample_linear<bf16, double, 1024, 256, 1>(RcArgs);
-template __global__ void resample_linear<bf16, float, 4, 1024, 1024>(RcArgs);
+// resample: every value dtype with both time dtypes, every mode, grouped channels, and the tile
+// shapes default_config picks.
+template __global__ void resample<float, double, 1, 256, 256, RsGroup<0, 1, 0>>(RcArgs);
+template __global__ void resample<float, float, 3, 256, 128, RsGroup<0, 3, 1>>(RcArgs);
+template __global__ void resample<double, double, 7, 128, 64, RsGroup<0, 7, 2>>(RcArgs);
+template __global__ void resample<double, float, 64, 256, 16, RsGroup<0, 64, 3>>(RcArgs);
+template __global__ void resample<f16, double, 4, 256, 128, RsGroup<0, 4, 4>>(RcArgs);
+template __global__ void resample<f16, float, 2, 64, 1, RsGroup<0, 2, 3>>(RcArgs);
+template __global__ void resample<bf16, double, 1024, 256, 1, RsGroup<0, 1024, 0>>(RcArgs);
+template __global__ void resample<bf16, float, 8, 1024, 1024, RsGroup<0, 3, 0>, RsGroup<3, 4, 4>,
+                                  RsGroup<7, 1, 2>>(RcArgs);
+
+// fuse: mixed modes, both value widths.
+template __global__ void fuse<float, double, 9, 256, 128, FuseMod<0, 0, 3, 0>, FuseMod<1, 3, 4, 4>,
+                              FuseMod<2, 7, 2, 3>>(RcArgs);
+template __global__ void fuse<bf16, float, 2, 256, 256, FuseMod<0, 0, 1, 1>, FuseMod<1, 1, 1, 2>>(RcArgs);
+
+// voxelize: every mode with its out dtypes and both coord dtypes.
+template __global__ void voxelize<float, float, 0, 0, 256, 256>(RcArgs);
+template __global__ void voxelize<double, double, 0, 0, 256, 256>(RcArgs);
+template __global__ void voxelize<float, unsigned char, 0, 0, 256, 256>(RcArgs);
+template __global__ void voxelize<double, int, 0, 0, 256, 256>(RcArgs);
+template __global__ void voxelize<float, int, 1, 0, 256, 256>(RcArgs);
+template __global__ void voxelize<float, float, 2, 4, 256, 256>(RcArgs);
+template __global__ void voxelize<double, double, 2, 1, 256, 256>(RcArgs);
+template __global__ void voxelize<float, float, 3, 3, 256, 256>(RcArgs);
+template __global__ void voxelize<double, double, 3, 2, 128, 64>(RcArgs);
 
 }  // namespace robocache

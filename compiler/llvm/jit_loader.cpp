@@ -94,8 +94,12 @@ class ProcessJit {
     // The only outside symbols generated code may need: the backend's lowering of copy loops
     // and of llvm.fma on a CPU without FMA. Named explicitly rather than searching the whole
     // process, so an unexpected dependency fails at load with its name.
+    // Slerp calls acos/sin, voxelize llvm.floor (a libcall without SSE4.1), and llvm.sqrt
+    // may become one on some targets.
     using fma_t = double (*)(double, double, double);
     using fmaf_t = float (*)(float, float, float);
+    using f64_fn = double (*)(double);
+    using f32_fn = float (*)(float);
     auto address = [](auto* fn) {
       return llvm::JITEvaluatedSymbol(llvm::pointerToJITTargetAddress(fn),
                                       llvm::JITSymbolFlags::Exported | llvm::JITSymbolFlags::Callable);
@@ -106,6 +110,16 @@ class ProcessJit {
         {jit_->mangleAndIntern("memset"), address(&::memset)},
         {jit_->mangleAndIntern("fma"), address(static_cast<fma_t>(&::fma))},
         {jit_->mangleAndIntern("fmaf"), address(static_cast<fmaf_t>(&::fmaf))},
+        {jit_->mangleAndIntern("sin"), address(static_cast<f64_fn>(&::sin))},
+        {jit_->mangleAndIntern("sinf"), address(static_cast<f32_fn>(&::sinf))},
+        {jit_->mangleAndIntern("cos"), address(static_cast<f64_fn>(&::cos))},
+        {jit_->mangleAndIntern("cosf"), address(static_cast<f32_fn>(&::cosf))},
+        {jit_->mangleAndIntern("acos"), address(static_cast<f64_fn>(&::acos))},
+        {jit_->mangleAndIntern("acosf"), address(static_cast<f32_fn>(&::acosf))},
+        {jit_->mangleAndIntern("sqrt"), address(static_cast<f64_fn>(&::sqrt))},
+        {jit_->mangleAndIntern("sqrtf"), address(static_cast<f32_fn>(&::sqrtf))},
+        {jit_->mangleAndIntern("floor"), address(static_cast<f64_fn>(&::floor))},
+        {jit_->mangleAndIntern("floorf"), address(static_cast<f32_fn>(&::floorf))},
     };
     if (llvm::Error e = runtime_->define(llvm::orc::absoluteSymbols(std::move(symbols))))
       throw BackendUnavailable("could not set up the LLVM JIT's runtime symbols: " + message_of(std::move(e)));

@@ -14,6 +14,7 @@
 #include "compiler/llvm/jit_loader.h"
 #include "compiler/llvm/object_emitter.h"
 #include "compiler/llvm/resample_ir.h"
+#include "compiler/llvm/voxelize_ir.h"
 #include "runtime/cpu/thread_pool.h"
 
 namespace robocache {
@@ -21,7 +22,7 @@ namespace robocache {
 namespace {
 
 // Bump whenever generated IR or the compile options change, so cached objects are rebuilt.
-constexpr const char* kGeneratorIdentity = "resample-ir/1";
+constexpr const char* kGeneratorIdentity = "robocache-ir/2 (resample modes+groups+lengths, fuse, voxelize)";
 
 // Signature of every CPU kernel entry (see resample_ir.h).
 using CpuEntry = void (*)(const std::uint64_t* slots, std::int64_t begin, std::int64_t end);
@@ -62,8 +63,13 @@ class CpuBackend final : public Backend {
   Config default_config(const Spec& spec) const override {
     Config config;
     // About 16K channel values per task: big enough that waking a worker (~10 µs) is noise,
-    // small enough that a few thousand targets still spread over the pool.
-    std::int64_t dim = spec.op() == OpKind::Resample ? spec.resample().dim : 1;
+    // small enough that a few thousand targets (or points, or cells) still spread over the pool.
+    std::int64_t dim = 1;
+    switch (spec.op()) {
+      case OpKind::Resample: dim = spec.resample().dim; break;
+      case OpKind::Fuse: dim = spec.fuse().total_dim(); break;
+      case OpKind::Voxelize: dim = std::max<std::int64_t>(spec.voxelize().features, 1); break;
+    }
     config.cpu_grain = static_cast<int>(std::clamp<std::int64_t>((1 << 14) / std::max<std::int64_t>(dim, 1), 16, 4096));
     return config;
   }
@@ -74,12 +80,23 @@ class CpuBackend final : public Backend {
     source.config = config;
     source.language = "llvm-ir";
     source.spec_json = spec.canonical_json();
-    if (spec.op() != OpKind::Resample)
-      throw CompileError("generate", source.spec_json, "the CPU backend only generates resample kernels", "");
-    source.entry = llvm_ir::resample_entry_name(spec.resample());
     try {
       llvm::LLVMContext ctx;
-      auto m = llvm_ir::build_resample_module(ctx, spec.resample(), source.entry, host_.triple, host_.data_layout);
+      std::unique_ptr<llvm::Module> m;
+      switch (spec.op()) {
+        case OpKind::Resample:
+          source.entry = llvm_ir::resample_entry_name(spec.resample());
+          m = llvm_ir::build_resample_module(ctx, spec.resample(), source.entry, host_.triple, host_.data_layout);
+          break;
+        case OpKind::Fuse:
+          source.entry = llvm_ir::fuse_entry_name(spec.fuse());
+          m = llvm_ir::build_fuse_module(ctx, spec.fuse(), source.entry, host_.triple, host_.data_layout);
+          break;
+        case OpKind::Voxelize:
+          source.entry = llvm_ir::voxelize_entry_name(spec.voxelize());
+          m = llvm_ir::build_voxelize_module(ctx, spec.voxelize(), source.entry, host_.triple, host_.data_layout);
+          break;
+      }
       llvm::raw_string_ostream os(source.text);
       m->print(os, nullptr);
       os.flush();

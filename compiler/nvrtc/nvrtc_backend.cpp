@@ -35,11 +35,11 @@ class NvrtcBackend final : public Backend {
   }
 
   Config default_config(const Spec& spec) const override {
-    return default_resample_cuda_config(spec.resample());
+    return default_cuda_config(spec);
   }
 
   KernelSource generate(const Spec& spec, const Config& config) const override {
-    return generate_resample_cuda(spec, config, target_);
+    return generate_cuda(spec, config, target_);
   }
 
   ObjectCode compile(const KernelSource& source) const override {

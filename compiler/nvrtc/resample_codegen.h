@@ -1,6 +1,8 @@
 #pragma once
-/// Specialises templates/resample.cuh for one resample spec and config.
+/// Specialises the CUDA templates (templates/resample.cuh for resample and fuse,
+/// templates/voxelize.cuh for voxelize) for one spec and config.
 #include <string>
+#include <vector>
 
 #include "compiler/config.h"
 #include "compiler/pipeline.h"
@@ -8,18 +10,40 @@
 
 namespace robocache {
 
-/// The C++ name expression of the kernel, e.g.
-/// "robocache::resample_linear<robocache::bf16, double, 8, 256, 32>". Built only from the spec's
-/// enums and integers, never from text a user supplied.
+/// Most channel groups (after merging neighbours of one element-wise mode) a CUDA resample
+/// kernel is specialised for; each group is a template argument.
+inline constexpr std::size_t kMaxCudaGroups = 64;
+
+/// The groups a CUDA resample kernel is specialised for: effective_groups() with consecutive
+/// groups of the same element-wise mode merged (slerp groups stay one quaternion each).
+std::vector<ChannelGroup> cuda_resample_groups(const ResampleSpec& spec);
+
+/// The C++ name expression of the resample kernel, e.g.
+/// "robocache::resample<robocache::bf16, double, 8, 256, 32, robocache::RsGroup<0, 8, 0>>".
+/// Built only from the spec's enums and integers, never from text a user supplied.
 std::string resample_cuda_entry(const ResampleSpec& spec, const Config& config);
+
+/// The name expression of the fuse kernel, e.g. "robocache::fuse<float, double, 7, 256, 64,
+/// robocache::FuseMod<0, 0, 3, 0>, robocache::FuseMod<1, 3, 4, 4>>".
+std::string fuse_cuda_entry(const FuseSpec& spec, const Config& config);
+
+/// The name expression of the voxelize kernel, e.g. "robocache::voxelize<float, float, 2, 4, 256, 256>".
+std::string voxelize_cuda_entry(const VoxelizeSpec& spec, const Config& config);
 
 /// The whole NVRTC program for spec and config on `target`: a generated header comment naming the
 /// specialisation, then the embedded template text. Throws SpecError for an unusable config.
 KernelSource generate_resample_cuda(const Spec& spec, const Config& config, const Target& target);
 
+/// Same, for any op (resample, fuse, voxelize).
+KernelSource generate_cuda(const Spec& spec, const Config& config, const Target& target);
+
 /// A config that keeps every thread of a block busy: enough targets per block that a tile has at
 /// least ~1024 (target, channel) pairs, capped at 256 targets.
 Config default_resample_cuda_config(const ResampleSpec& spec);
+
+/// The default config of any op; voxelize uses one item per thread (targets_per_block =
+/// block_threads = 256).
+Config default_cuda_config(const Spec& spec);
 
 /// Throws SpecError naming the config field the CUDA kernel cannot use.
 void validate_cuda_config(const Config& config);

@@ -12,6 +12,7 @@ See docs/quickstart.md.
 from ._native import _robocache as _native
 from ._kernel import Kernel, compile
 from ._status import cache_stats, check_installation
+from .ops import fuse_multimodal, resample_trajectories, voxelize_pointcloud
 
 CompileError = _native.CompileError
 BackendUnavailable = _native.BackendUnavailable
@@ -27,4 +28,7 @@ __all__ = [
     "cache_stats",
     "check_installation",
     "compile",
+    "fuse_multimodal",
+    "resample_trajectories",
+    "voxelize_pointcloud",
 ]

@@ -78,14 +78,40 @@ def torch_dtype(name: str):
 
 
 class Batch:
-    """The arrays of one call, made contiguous, with a description of each for the native layer."""
+    """The arrays of one call, made contiguous, with a description of each for the native layer.
 
-    def __init__(self, arrays, names):
+    `None` entries stay `None` (absent optional arrays). Arrays named in `index_arrays` are integer
+    lengths and are converted to int64 on the device of the first array.
+    """
+
+    def __init__(self, arrays, names, index_arrays=()):
         self.kind = None  # "numpy" or "torch"
+        self.device = None  # torch device of the first torch tensor
         self.keep = []  # keeps contiguous copies alive during the launch
         self.descs = []
         for arr, name in zip(arrays, names):
-            self.descs.append(self._describe(arr, name))
+            if arr is None:
+                self.descs.append(None)
+            elif name in index_arrays:
+                self.descs.append(self._describe(self._as_index(arr, name), name))
+            else:
+                self.descs.append(self._describe(arr, name))
+
+    def _as_index(self, arr, name):
+        if _is_torch_tensor(arr):
+            torch = _torch()
+            if arr.dtype.is_floating_point or arr.dtype == torch.bool:
+                raise TypeError(f"argument '{name}': expected an integer array, got {arr.dtype}")
+            return arr.to(device=self.device or arr.device, dtype=torch.int64)
+        if not isinstance(arr, np.ndarray):
+            raise TypeError(f"argument '{name}': expected an integer numpy array or torch tensor, "
+                            f"got {type(arr).__name__}")
+        a = arr
+        if a.dtype.kind not in "iu":
+            raise TypeError(f"argument '{name}': expected an integer array, got dtype {a.dtype}")
+        if self.kind == "torch":
+            return _torch().as_tensor(a.astype(np.int64), device=self.device)
+        return a.astype(np.int64)
 
     def _describe(self, arr, name):
         if _is_torch_tensor(arr):
@@ -114,30 +140,30 @@ class Batch:
         dev = t.device
         if dev.type not in ("cpu", "cuda"):
             raise TypeError(f"argument '{name}': tensors on {dev} are not supported (cpu or cuda only)")
-        return (
-            t.data_ptr(),
-            _torch_dtype_name(t),
-            tuple(t.shape),
-            None,
-            dev.type,
-            dev.index or 0,
-        )
+        if self.device is None:
+            self.device = dev
+        return (t.data_ptr(), _torch_dtype_name(t), tuple(t.shape), None, dev.type, dev.index or 0)
 
-    def empty(self, shape, dtype_name: str, like_index: int = 0):
-        """A new output array of the callers' framework, on the device of input `like_index`."""
+    @property
+    def on_cuda(self) -> bool:
+        return self.kind == "torch" and self.device is not None and self.device.type == "cuda"
+
+    def empty(self, shape, dtype_name: str, zero: bool = False):
+        """A new array of the callers' framework on the arrays' device, and its description."""
         if self.kind == "numpy":
-            out = np.empty(shape, dtype=numpy_dtype(dtype_name))
+            out = (np.zeros if zero else np.empty)(shape, dtype=numpy_dtype(dtype_name))
             return out, (out.ctypes.data, dtype_name, out.shape, None, "cpu", 0)
         torch = _torch()
-        device = self.keep[like_index].device
-        out = torch.empty(tuple(shape), dtype=torch_dtype(dtype_name), device=device)
-        return out, (out.data_ptr(), dtype_name, tuple(out.shape), None, device.type, device.index or 0)
+        make = torch.zeros if zero else torch.empty
+        out = make(tuple(shape), dtype=torch_dtype(dtype_name), device=self.device)
+        return out, (out.data_ptr(), dtype_name, tuple(out.shape), None, self.device.type, self.device.index or 0)
 
     def stream(self) -> int:
         """The caller's current CUDA stream (as an integer handle) for torch CUDA inputs, else 0."""
-        if self.kind != "torch":
+        if not self.on_cuda:
             return 0
-        t = self.keep[0]
-        if t.device.type != "cuda":
-            return 0
-        return _torch().cuda.current_stream(t.device).cuda_stream
+        return _torch().cuda.current_stream(self.device).cuda_stream
+
+    def target(self) -> str:
+        """Where these arrays run: "cpu" or "cuda"."""
+        return "cuda" if self.on_cuda else "cpu"

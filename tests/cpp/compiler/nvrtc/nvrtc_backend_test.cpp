@@ -73,7 +73,7 @@ TEST_F(NvrtcBackend, CompilesEveryDtypePairToAnSm90Cubin) {
       EXPECT_EQ(h.elf_class, 2);  // ELFCLASS64
       EXPECT_EQ(h.machine, 190);  // EM_CUDA
       EXPECT_EQ(h.sm(), 90) << std::hex << "e_flags 0x" << h.flags << " abi " << h.abi_version;
-      EXPECT_EQ(code.symbol.rfind("_ZN9robocache15resample_linear", 0), 0u) << code.symbol;
+      EXPECT_EQ(code.symbol.rfind("_ZN9robocache8resample", 0), 0u) << code.symbol;
     }
   }
 }
@@ -136,7 +136,7 @@ TEST_F(NvrtcBackend, GeneratedSourceIsTheTemplateUnderAGeneratedHeader) {
   config.targets_per_block = 64;
   KernelSource src = backend_->generate(spec, config);
   EXPECT_EQ(src.language, "cuda");
-  EXPECT_EQ(src.entry, "robocache::resample_linear<robocache::bf16, double, 8, 128, 64>");
+  EXPECT_EQ(src.entry, "robocache::resample<robocache::bf16, double, 8, 128, 64, robocache::RsGroup<0, 8, 0>>");
   EXPECT_EQ(src.spec_json, spec.canonical_json());
   EXPECT_EQ(src.config, config);
   EXPECT_EQ(src.target, backend_->target());
@@ -151,7 +151,7 @@ TEST_F(NvrtcBackend, GeneratedSourceIsTheTemplateUnderAGeneratedHeader) {
 
 TEST_F(NvrtcBackend, EntryIsBuiltFromEnumsAndIntegersOnly) {
   const std::regex entry(
-      R"(robocache::resample_linear<(float|double|robocache::f16|robocache::bf16), (float|double), [0-9]+, [0-9]+, [0-9]+>)");
+      R"(robocache::resample<(float|double|robocache::f16|robocache::bf16), (float|double), [0-9]+, [0-9]+, [0-9]+, robocache::RsGroup<0, [0-9]+, 0>>)");
   for (DType v : {DType::F32, DType::F16, DType::BF16, DType::F64})
     for (DType t : {DType::F32, DType::F64})
       for (std::int64_t dim : {1, 7, 65536}) {
@@ -185,6 +185,150 @@ TEST_F(NvrtcBackend, UnusableConfigIsASpecError) {
   c.block_threads = 256;
   c.targets_per_block = 0;
   EXPECT_THROW(backend_->generate(spec, c), SpecError);
+}
+
+// Every op, mode and dtype combination that matters compiles to an sm_90 cubin.
+struct SpecCase {
+  std::string name;
+  Spec spec;
+};
+
+Spec resample_mode(Interp m, DType v, DType t, std::int64_t dim) {
+  ResampleSpec s;
+  s.dtype = v;
+  s.time_dtype = t;
+  s.dim = dim;
+  s.interp = m;
+  return Spec(s);
+}
+
+Spec grouped(DType v) {
+  ResampleSpec s;
+  s.dtype = v;
+  s.dim = 8;
+  s.groups = {{0, 3, Interp::Linear}, {3, 4, Interp::Slerp}, {7, 1, Interp::Previous}};
+  return Spec(s);
+}
+
+Spec fuse_spec(int n, DType v, DType t) {
+  FuseSpec f;
+  f.dtype = v;
+  f.time_dtype = t;
+  const Interp modes[] = {Interp::Linear, Interp::Slerp, Interp::Nearest, Interp::Cubic, Interp::Previous};
+  for (int i = 0; i < n; ++i) {
+    const Interp m = modes[i % 5];
+    f.modalities.push_back({m == Interp::Slerp ? 4 : 1 + (i % 7), m});
+  }
+  return Spec(f);
+}
+
+Spec voxel_spec(VoxelMode m, DType coord, DType out, std::int64_t features) {
+  VoxelizeSpec v;
+  v.mode = m;
+  v.coord_dtype = coord;
+  v.out_dtype = out;
+  v.features = features;
+  return Spec(v);
+}
+
+std::vector<SpecCase> spec_cases() {
+  std::vector<SpecCase> c;
+  const std::pair<const char*, Interp> modes[] = {{"linear", Interp::Linear},
+                                                  {"nearest", Interp::Nearest},
+                                                  {"previous", Interp::Previous},
+                                                  {"cubic", Interp::Cubic},
+                                                  {"slerp", Interp::Slerp}};
+  for (auto [name, m] : modes) {
+    c.push_back({std::string("resample_") + name + "_f32_t64", resample_mode(m, DType::F32, DType::F64, m == Interp::Slerp ? 4 : 6)});
+    c.push_back({std::string("resample_") + name + "_bf16_t32", resample_mode(m, DType::BF16, DType::F32, 4)});
+    c.push_back({std::string("resample_") + name + "_f64_t64", resample_mode(m, DType::F64, DType::F64, 4)});
+    c.push_back({std::string("resample_") + name + "_f16_t64", resample_mode(m, DType::F16, DType::F64, 4)});
+  }
+  c.push_back({"resample_grouped_f32", grouped(DType::F32)});
+  c.push_back({"resample_grouped_f16", grouped(DType::F16)});
+  c.push_back({"resample_grouped_f64", grouped(DType::F64)});
+  c.push_back({"fuse_3_f32_t64", fuse_spec(3, DType::F32, DType::F64)});
+  c.push_back({"fuse_3_bf16_t32", fuse_spec(3, DType::BF16, DType::F32)});
+  c.push_back({"fuse_16_f32_t64", fuse_spec(16, DType::F32, DType::F64)});
+  c.push_back({"fuse_16_f64_t64", fuse_spec(16, DType::F64, DType::F64)});
+  for (DType coord : {DType::F32, DType::F64}) {
+    const std::string cs = coord == DType::F32 ? "c32" : "c64";
+    for (DType out : {DType::F32, DType::F64, DType::U8, DType::I32})
+      c.push_back({"voxel_occupancy_" + cs + "_" + std::string(dtype_name(out)), voxel_spec(VoxelMode::Occupancy, coord, out, 0)});
+    c.push_back({"voxel_count_" + cs, voxel_spec(VoxelMode::Count, coord, DType::I32, 0)});
+    for (DType out : {DType::F32, DType::F64}) {
+      c.push_back({"voxel_mean_" + cs + "_" + std::string(dtype_name(out)), voxel_spec(VoxelMode::Mean, coord, out, 3)});
+      c.push_back({"voxel_max_" + cs + "_" + std::string(dtype_name(out)), voxel_spec(VoxelMode::Max, coord, out, 2)});
+    }
+  }
+  return c;
+}
+
+class NvrtcCompilesSpec : public ::testing::TestWithParam<SpecCase> {};
+
+TEST_P(NvrtcCompilesSpec, ToAnSm90Cubin) {
+  std::shared_ptr<Backend> backend;
+  try {
+    backend = backend_for("sm_90");
+  } catch (const BackendUnavailable& e) {
+    GTEST_SKIP() << e.what();
+  }
+  const Spec& spec = GetParam().spec;
+  SCOPED_TRACE(spec.canonical_json());
+  const Config config = backend->default_config(spec);
+  EXPECT_EQ(config.block_threads % 32, 0);
+  if (spec.op() == OpKind::Voxelize) EXPECT_EQ(config.targets_per_block, config.block_threads);
+  KernelSource src = backend->generate(spec, config);
+  EXPECT_EQ(src.text.find("#include"), std::string::npos);
+  auto start = std::chrono::steady_clock::now();
+  ObjectCode code = backend->compile(src);
+  const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+  std::printf("  NVRTC compile of %s: %.0f ms, %zu bytes (%s)\n", GetParam().name.c_str(), ms, code.bytes.size(),
+              src.entry.c_str());
+  EXPECT_EQ(code.format, "cubin");
+  EXPECT_EQ(testing::read_cubin_header(code.bytes).sm(), 90);
+  const char* prefix = spec.op() == OpKind::Resample ? "_ZN9robocache8resample"
+                       : spec.op() == OpKind::Fuse  ? "_ZN9robocache4fuse"
+                                                    : "_ZN9robocache8voxelize";
+  EXPECT_EQ(code.symbol.rfind(prefix, 0), 0u) << code.symbol;
+}
+
+INSTANTIATE_TEST_SUITE_P(EveryOp, NvrtcCompilesSpec, ::testing::ValuesIn(spec_cases()),
+                         [](const ::testing::TestParamInfo<SpecCase>& i) { return i.param.name; });
+
+TEST_F(NvrtcBackend, GroupsAreMergedAndEntriesNameTheSpecialisation) {
+  ResampleSpec s;
+  s.dim = 9;
+  s.groups = {{0, 2, Interp::Linear}, {2, 1, Interp::Linear}, {3, 4, Interp::Slerp}, {7, 1, Interp::Previous},
+              {8, 1, Interp::Previous}};
+  Config c;
+  c.block_threads = 256;
+  c.targets_per_block = 64;
+  EXPECT_EQ(backend_->generate(Spec(s), c).entry,
+            "robocache::resample<float, double, 9, 256, 64, robocache::RsGroup<0, 3, 0>, robocache::RsGroup<3, 4, 4>, "
+            "robocache::RsGroup<7, 2, 2>>");
+  FuseSpec f;
+  f.modalities = {{3, Interp::Linear}, {4, Interp::Slerp}, {1, Interp::Previous}};
+  EXPECT_EQ(backend_->generate(Spec(f), c).entry,
+            "robocache::fuse<float, double, 8, 256, 64, robocache::FuseMod<0, 0, 3, 0>, robocache::FuseMod<1, 3, 4, 4>, "
+            "robocache::FuseMod<2, 7, 1, 2>>");
+  VoxelizeSpec v;
+  v.mode = VoxelMode::Mean;
+  v.features = 4;
+  EXPECT_EQ(backend_->generate(Spec(v), backend_->default_config(Spec(v))).entry,
+            "robocache::voxelize<float, float, 2, 4, 256, 256>");
+}
+
+TEST_F(NvrtcBackend, TooManyGroupsIsASpecError) {
+  ResampleSpec s;
+  s.dim = 200;
+  for (int i = 0; i < 200; ++i) s.groups.push_back({i, 1, i % 2 ? Interp::Linear : Interp::Previous});
+  try {
+    backend_->generate(Spec(s), backend_->default_config(Spec(s)));
+    FAIL();
+  } catch (const SpecError& e) {
+    EXPECT_EQ(e.field(), "groups");
+  }
 }
 
 TEST(NvrtcOptions, FlagsAreFixedAndOrdered) {

@@ -32,6 +32,8 @@ struct Problem {
   bool shared_src = true, shared_tgt = true;
   std::vector<Time> src, tgt;  // [B,S] or [S]; [B,T] or [T]
   std::vector<V> data;         // [B,S,D]
+  std::vector<std::int64_t> lengths;  // [B] valid samples per row, or empty: all S
+  std::int64_t len(std::int64_t b) const { return lengths.empty() ? S : lengths[static_cast<std::size_t>(b)]; }
   const Time* src_row(std::int64_t b) const { return src.data() + (shared_src ? 0 : b * S); }
   const Time* tgt_row(std::int64_t b) const { return tgt.data() + (shared_tgt ? 0 : b * T); }
 };
@@ -93,7 +95,8 @@ template <class V, class Time>
   const Time* t = p.src_row(b);
   const V* v = p.data.data() + b * p.S * p.D;
   const Time x = p.tgt_row(b)[i];
-  const Bracket br = testing::bracket(t, p.S, x);
+  const std::int64_t L = p.len(b);
+  const Bracket br = testing::bracket(t, L, x);
   const double g = H::to_double(got);
   auto where = [&] {
     return ::testing::Message() << " at b=" << b << " t=" << i << " c=" << c << " x=" << double(x) << " got " << g;
@@ -109,7 +112,7 @@ template <class V, class Time>
     return ::testing::AssertionFailure() << "hold/exact hit is not v[l] bit for bit (" << H::to_double(vl) << ")"
                                          << where();
   }
-  const double ref = testing::reference_f64(t, v, p.S, p.D, c, x);
+  const double ref = testing::reference_f64(t, v, L, p.D, c, x);
   if constexpr (std::is_same_v<V, F16Bits> || std::is_same_v<V, BF16Bits>) {
     const V rounded = H::narrow(static_cast<float>(ref));
     if (std::llabs(ordered_bits(got) - ordered_bits(rounded)) > 1)
@@ -121,7 +124,7 @@ template <class V, class Time>
     if (std::fabs(g - ref) > rtol * scale)
       return ::testing::AssertionFailure() << "off the float64 reference " << ref << where();
   }
-  const V emulated = testing::emulate_kernel(t, v, p.S, p.D, c, x);
+  const V emulated = testing::emulate_kernel(t, v, L, p.D, c, x);
   if (!same_bits(got, emulated))
     return ::testing::AssertionFailure() << "differs from the exact documented arithmetic ("
                                          << H::to_double(emulated) << ")" << where();

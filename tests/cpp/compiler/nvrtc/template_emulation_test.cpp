@@ -10,7 +10,9 @@
 #include <thread>
 
 #include "compiler/backend.h"
+#include "compiler/fuse_abi.h"
 #include "compiler/resample_abi.h"
+#include "tests/cpp/compiler/nvrtc/mode_reference.h"
 #include "tests/cpp/compiler/nvrtc/resample_problem.h"
 
 // The CUDA spellings the template uses, as host code.
@@ -28,6 +30,14 @@ inline thread_local std::barrier<>* emulated_block_barrier = nullptr;
 #define __launch_bounds__(...)
 #define __syncthreads() emulated_block_barrier->arrive_and_wait()
 
+inline float __fadd_rn(float a, float b) { return a + b; }
+inline double __dadd_rn(double a, double b) { return a + b; }
+inline float __fmul_rn(float a, float b) { return a * b; }
+inline double __dmul_rn(double a, double b) { return a * b; }
+inline float __fsqrt_rn(float a) { return std::sqrt(a); }
+inline double __dsqrt_rn(double a) { return std::sqrt(a); }
+using std::acos;
+using std::sin;
 inline float __fsub_rn(float a, float b) { return a - b; }
 inline double __dsub_rn(double a, double b) { return a - b; }
 inline float __fdiv_rn(float a, float b) { return a / b; }
@@ -70,26 +80,11 @@ std::vector<To> as_storage(const std::vector<From>& in) {
 }
 
 // Runs grid blocks of BlockThreads threads one block after another, as a GPU may.
-template <class V, class Time, int D, int BlockThreads, int TargetsPerBlock>
-std::vector<V> emulate(const Problem<V, Time>& p, unsigned grid) {
-  using K = typename KernelType<V>::type;
-  std::vector<K> data = as_storage<K>(p.data);
-  std::vector<K> out(static_cast<std::size_t>(p.B * p.T * p.D));
-  namespace abi = resample_abi;
-  KernelArgs a;
-  a.set_ptr(abi::kData, data.data());
-  a.set_ptr(abi::kSrcTimes, p.src.data());
-  a.set_ptr(abi::kTgtTimes, p.tgt.data());
-  a.set_ptr(abi::kOut, out.data());
-  a.set_int(abi::kB, p.B);
-  a.set_int(abi::kS, p.S);
-  a.set_int(abi::kT, p.T);
-  a.set_int(abi::kSrcRowStride, p.shared_src ? 0 : p.S);
-  a.set_int(abi::kTgtRowStride, p.shared_tgt ? 0 : p.T);
+template <int BlockThreads>
+void run_blocks(void (*kernel)(RcArgs), const KernelArgs& a, unsigned grid) {
   RcArgs args;
   static_assert(sizeof(args) == sizeof(a.slots), "RcArgs mirrors KernelArgs::slots");
   std::memcpy(&args, a.slots.data(), sizeof(args));
-
   gridDim.x = grid;
   std::barrier<> barrier(BlockThreads);
   std::vector<std::thread> threads;
@@ -99,13 +94,46 @@ std::vector<V> emulate(const Problem<V, Time>& p, unsigned grid) {
       emulated_block_barrier = &barrier;
       for (unsigned b = 0; b < grid; ++b) {
         blockIdx.x = b;
-        resample_linear<K, Time, D, BlockThreads, TargetsPerBlock>(args);
+        kernel(args);
         barrier.arrive_and_wait();  // the next block reuses the statics
       }
     });
   }
   for (auto& th : threads) th.join();
+}
+
+template <class V, class Time>
+KernelArgs resample_args(const Problem<V, Time>& p, const void* data, void* out) {
+  namespace abi = resample_abi;
+  KernelArgs a;
+  a.set_ptr(abi::kData, data);
+  a.set_ptr(abi::kSrcTimes, p.src.data());
+  a.set_ptr(abi::kTgtTimes, p.tgt.data());
+  a.set_ptr(abi::kOut, out);
+  a.set_int(abi::kB, p.B);
+  a.set_int(abi::kS, p.S);
+  a.set_int(abi::kT, p.T);
+  a.set_int(abi::kSrcRowStride, p.shared_src ? 0 : p.S);
+  a.set_int(abi::kTgtRowStride, p.shared_tgt ? 0 : p.T);
+  a.set_ptr(abi::kLengths, p.lengths.empty() ? nullptr : p.lengths.data());
+  return a;
+}
+
+// Runs the resample template with channel groups Gs on p.
+template <class V, class Time, int D, int BlockThreads, int TargetsPerBlock, class... Gs>
+std::vector<V> emulate_groups(const Problem<V, Time>& p, unsigned grid) {
+  using K = typename KernelType<V>::type;
+  std::vector<K> data = as_storage<K>(p.data);
+  std::vector<K> out(static_cast<std::size_t>(p.B * p.T * p.D));
+  run_blocks<BlockThreads>(&resample<K, Time, D, BlockThreads, TargetsPerBlock, Gs...>,
+                           resample_args(p, data.data(), out.data()), grid);
   return as_storage<V>(out);
+}
+
+// The linear kernel (one group of every channel).
+template <class V, class Time, int D, int BlockThreads, int TargetsPerBlock>
+std::vector<V> emulate(const Problem<V, Time>& p, unsigned grid) {
+  return emulate_groups<V, Time, D, BlockThreads, TargetsPerBlock, RsGroup<0, D, interp_mode::kLinear>>(p, grid);
 }
 
 template <class V, class Time>
@@ -183,6 +211,121 @@ TEST(ResampleTemplateOnHost, F16ConversionsAreExactAndRoundToNearestEven) {
     ASSERT_EQ(ValueOps<f16>::narrow(f).bits, testing::float_to_f16(f)) << std::hex << u;
     ASSERT_EQ(ValueOps<bf16>::narrow(f).bits, testing::float_to_bf16(f)) << std::hex << u;
   }
+}
+
+
+// Every mode and grouped channels, with per-row lengths (the last row uses only 2 samples).
+template <class V, class Time>
+void check_modes() {
+  SCOPED_TRACE(::testing::Message() << dtype_name(testing::kValueDType<V>) << "/"
+                                    << dtype_name(testing::kTimeDType<Time>));
+  namespace m = interp_mode;
+  auto one = [](Interp mode, std::int64_t d) { return std::vector<ChannelGroup>{{0, d, mode}}; };
+  auto p = testing::make_problem<V, Time>(3, 37, 203, 5, false, false);
+  p.lengths = {37, 20, 2};
+  EXPECT_TRUE(testing::check_groups(p, one(Interp::Linear, 5), emulate_groups<V, Time, 5, 32, 16, RsGroup<0, 5, m::kLinear>>(p, 3)));
+  EXPECT_TRUE(testing::check_groups(p, one(Interp::Nearest, 5), emulate_groups<V, Time, 5, 32, 16, RsGroup<0, 5, m::kNearest>>(p, 3)));
+  EXPECT_TRUE(testing::check_groups(p, one(Interp::Previous, 5), emulate_groups<V, Time, 5, 32, 16, RsGroup<0, 5, m::kPrevious>>(p, 3)));
+  EXPECT_TRUE(testing::check_groups(p, one(Interp::Cubic, 5), emulate_groups<V, Time, 5, 32, 16, RsGroup<0, 5, m::kCubic>>(p, 7)));
+  // Grouped: position linear, orientation slerp, gripper previous; shared times.
+  const std::vector<ChannelGroup> groups = {{0, 3, Interp::Linear}, {3, 4, Interp::Slerp}, {7, 1, Interp::Previous}};
+  auto q = testing::make_problem<V, Time>(2, 40, 150, 8, true, true);
+  q.lengths = {40, 9};
+  testing::make_quaternions(q, groups);
+  EXPECT_TRUE(testing::check_groups(
+      q, groups,
+      emulate_groups<V, Time, 8, 64, 32, RsGroup<0, 3, m::kLinear>, RsGroup<3, 4, m::kSlerp>, RsGroup<7, 1, m::kPrevious>>(q, 4)));
+  // Slerp alone, and cubic mixed with nearest.
+  auto r = testing::make_problem<V, Time>(2, 25, 90, 4, false, true);
+  testing::make_quaternions(r, one(Interp::Slerp, 4));
+  EXPECT_TRUE(testing::check_groups(r, one(Interp::Slerp, 4), emulate_groups<V, Time, 4, 32, 8, RsGroup<0, 4, m::kSlerp>>(r, 2)));
+  const std::vector<ChannelGroup> cn = {{0, 2, Interp::Cubic}, {2, 1, Interp::Nearest}};
+  auto u = testing::make_problem<V, Time>(2, 30, 70, 3, true, false);
+  EXPECT_TRUE(testing::check_groups(u, cn, emulate_groups<V, Time, 3, 32, 64, RsGroup<0, 2, m::kCubic>, RsGroup<2, 1, m::kNearest>>(u, 2)));
+}
+
+TEST(ResampleTemplateOnHost, ModesAndGroupsF32) {
+  check_modes<float, double>();
+  check_modes<float, float>();
+}
+TEST(ResampleTemplateOnHost, ModesAndGroupsF64) {
+  check_modes<double, double>();
+  check_modes<double, float>();
+}
+TEST(ResampleTemplateOnHost, ModesAndGroups16Bit) {
+  check_modes<F16Bits, double>();
+  check_modes<BF16Bits, float>();
+}
+
+TEST(ResampleTemplateOnHost, NearestTieGoesToTheEarlierSample) {
+  Problem<float, double> p;
+  p.B = 1, p.S = 3, p.T = 4, p.D = 1;
+  p.src = {0.0, 1.0, 2.0};
+  p.tgt = {0.5, 0.5000001, 1.5, 1.75};
+  p.data = {10.f, 20.f, 30.f};
+  auto out = emulate_groups<float, double, 1, 32, 32, RsGroup<0, 1, interp_mode::kNearest>>(p, 1);
+  EXPECT_EQ(out, (std::vector<float>{10.f, 20.f, 20.f, 30.f}));
+  auto prev = emulate_groups<float, double, 1, 32, 32, RsGroup<0, 1, interp_mode::kPrevious>>(p, 1);
+  EXPECT_EQ(prev, (std::vector<float>{10.f, 10.f, 20.f, 20.f}));
+}
+
+TEST(ResampleTemplateOnHost, CubicIsExactOnACubicWithExactTangents) {
+  // Quadratic data on a uniform grid: central differences are exact, so is the Hermite spline.
+  Problem<double, double> p;
+  p.B = 1, p.S = 6, p.T = 5, p.D = 1;
+  for (int i = 0; i < 6; ++i) p.src.push_back(i), p.data.push_back(double(i) * i);
+  p.tgt = {1.5, 2.25, 3.75, 1.0, 2.5};
+  auto out = emulate_groups<double, double, 1, 32, 32, RsGroup<0, 1, interp_mode::kCubic>>(p, 1);
+  for (int i = 0; i < 5; ++i) EXPECT_NEAR(out[i], p.tgt[i] * p.tgt[i], 1e-12) << i;
+}
+
+// Fuse: modality i must equal resampling modality i on its own, bit for bit, at its offset.
+TEST(FuseTemplateOnHost, EqualsPerModalityResample) {
+  namespace m = interp_mode;
+  using V = float;
+  using Time = double;
+  auto a = testing::make_problem<V, Time>(3, 30, 111, 3, false, false, 0.0, 1.0, 1);
+  auto q = testing::make_problem<V, Time>(3, 17, 111, 4, true, false, 0.3, 2.0, 2);
+  auto g = testing::make_problem<V, Time>(3, 50, 111, 2, false, false, -1.0, 0.5, 3);
+  q.tgt = a.tgt;
+  g.tgt = a.tgt;
+  testing::make_quaternions(q, {{0, 4, Interp::Slerp}});
+  g.lengths = {50, 3, 1};
+  constexpr int DT = 9;
+  std::vector<float> out(static_cast<std::size_t>(3 * 111 * DT), -1.f);
+  namespace abi = fuse_abi;
+  KernelArgs k;
+  k.set_ptr(abi::kOut, out.data());
+  k.set_ptr(abi::kTgtTimes, a.tgt.data());
+  k.set_int(abi::kB, 3);
+  k.set_int(abi::kT, 111);
+  k.set_int(abi::kTgtRowStride, 111);
+  auto set = [&](int i, const auto& p) {
+    k.set_ptr(abi::modality_slot(i, abi::kData), p.data.data());
+    k.set_ptr(abi::modality_slot(i, abi::kTimes), p.src.data());
+    k.set_int(abi::modality_slot(i, abi::kS), p.S);
+    k.set_int(abi::modality_slot(i, abi::kTimesRowStride), p.shared_src ? 0 : p.S);
+    k.set_ptr(abi::modality_slot(i, abi::kLengths), p.lengths.empty() ? nullptr : p.lengths.data());
+  };
+  set(0, a);
+  set(1, q);
+  set(2, g);
+  run_blocks<32>(&fuse<V, Time, DT, 32, 16, FuseMod<0, 0, 3, m::kLinear>, FuseMod<1, 3, 4, m::kSlerp>,
+                       FuseMod<2, 7, 2, m::kCubic>>,
+                 k, 5);
+  auto ra = emulate_groups<V, Time, 3, 32, 16, RsGroup<0, 3, m::kLinear>>(a, 3);
+  auto rq = emulate_groups<V, Time, 4, 32, 16, RsGroup<0, 4, m::kSlerp>>(q, 3);
+  auto rg = emulate_groups<V, Time, 2, 32, 16, RsGroup<0, 2, m::kCubic>>(g, 3);
+  int failures = 0;
+  for (std::int64_t r = 0; r < 3 * 111; ++r) {
+    for (int c = 0; c < DT; ++c) {
+      const float want = c < 3 ? ra[r * 3 + c] : c < 7 ? rq[r * 4 + c - 3] : rg[r * 2 + c - 7];
+      const float got = out[static_cast<std::size_t>(r * DT + c)];
+      if (std::memcmp(&want, &got, 4) != 0 && failures++ < 10) ADD_FAILURE() << "row " << r << " channel " << c << ": " << got << " vs " << want;
+    }
+  }
+  EXPECT_EQ(failures, 0);
+  EXPECT_TRUE(testing::check_groups(g, {{0, 2, Interp::Cubic}}, rg));
 }
 
 }  // namespace

@@ -1,0 +1,166 @@
+"""The high-level API: build the spec from the arrays, compile through the cache, run where the
+arrays live (numpy → CPU, torch CPU → CPU, torch CUDA → CUDA), return the caller's array type."""
+
+from __future__ import annotations
+
+from typing import Optional, Sequence, Union
+
+import numpy as np
+
+from . import _arrays
+from ._kernel import compile
+
+_NUMPY_OF = {"f32": "float32", "f64": "float64", "u8": "uint8", "i32": "int32"}
+
+
+def _dtype_name(arr, name: str) -> str:
+    if _arrays._is_torch_tensor(arr):
+        return _arrays._torch_dtype_name(arr)
+    if isinstance(arr, np.ndarray):
+        if arr.dtype not in _arrays._NUMPY_DTYPES:
+            raise TypeError(f"argument '{name}': unsupported dtype {arr.dtype}")
+        return _arrays._NUMPY_DTYPES[arr.dtype]
+    raise TypeError(f"argument '{name}': expected a numpy array or a torch tensor, got {type(arr).__name__}")
+
+
+def _dtype_spelling(dtype) -> Optional[str]:
+    """Accepts "f32", numpy dtypes and types (np.float32, "float32") and torch dtypes."""
+    if dtype is None or (isinstance(dtype, str) and dtype in ("f16", "bf16", "f32", "f64", "i32", "i64", "u8")):
+        return dtype
+    if _arrays._torch() is not None and isinstance(dtype, _arrays._torch().dtype):
+        return _arrays._torch_dtype_name(_arrays._torch().empty(0, dtype=dtype))
+    try:
+        return _arrays._NUMPY_DTYPES[np.dtype(dtype)]
+    except (TypeError, KeyError):
+        raise ValueError(f"argument 'out_dtype': unsupported dtype {dtype!r}") from None
+
+
+def _where(arr) -> str:
+    return "cuda" if _arrays._is_torch_tensor(arr) and arr.device.type == "cuda" else "cpu"
+
+
+def _target(backend: str, arr, name: str) -> str:
+    where = _where(arr)
+    if backend == "auto":
+        return where
+    if backend not in ("cpu", "cuda"):
+        raise ValueError(f"argument 'backend': expected 'auto', 'cpu' or 'cuda', got {backend!r}")
+    if backend != where:
+        raise ValueError(f"argument '{name}': is on {where} but backend={backend!r}; move the arrays to "
+                         f"{backend} or use backend='auto' (RoboCache never copies between devices)")
+    return backend
+
+
+def _float_dtype(arr, name: str, allowed) -> str:
+    got = _dtype_name(arr, name)
+    if got not in allowed:
+        raise ValueError(f"argument '{name}': expected dtype {' or '.join(allowed)}, got {got}")
+    return got
+
+
+_VALUE_DTYPES = ("f32", "f64", "f16", "bf16")
+_TIME_DTYPES = ("f32", "f64")
+
+
+def _same_dtype(arr, name: str, want: str, want_from: str) -> None:
+    got = _dtype_name(arr, name)
+    if got != want:
+        raise ValueError(f"argument '{name}': expected dtype {want} (same as {want_from}), got {got}")
+
+
+def _groups(groups) -> Optional[list]:
+    if groups is None:
+        return None
+    out = []
+    for i, g in enumerate(groups):
+        if isinstance(g, dict):
+            out.append(dict(g))
+        elif isinstance(g, (tuple, list)) and len(g) == 3:
+            out.append({"start": g[0], "size": g[1], "interp": g[2]})
+        else:
+            raise TypeError(f"argument 'groups[{i}]': expected {{'start', 'size', 'interp'}} or (start, size, interp)")
+    return out
+
+
+def resample_trajectories(data, src_times, tgt_times, interp: str = "linear", groups=None, lengths=None,
+                          backend: str = "auto", validate: bool = True):
+    """Resamples `data [B,S,D]` from `src_times` (`[B,S]` or `[S]`) onto `tgt_times` (`[B,T]` or `[T]`).
+
+    interp: "linear", "nearest", "previous", "cubic" or "slerp" (4 channels) for every channel, or
+    `groups` = [{"start", "size", "interp"}, ...] tiling the D channels, e.g. position linear,
+    quaternion slerp, gripper previous. lengths: valid samples per row ([B], 1 <= L_b <= S) for
+    padded batches. Returns `[B,T,D]` with data's dtype, as the caller's array type.
+    """
+    dtype = _float_dtype(data, "data", _VALUE_DTYPES)
+    time_dtype = _float_dtype(src_times, "src_times", _TIME_DTYPES)
+    _same_dtype(tgt_times, "tgt_times", time_dtype, "src_times")
+    if len(data.shape) != 3:
+        raise ValueError(f"argument 'data': expected a 3-D array [B, S, D], got shape {list(data.shape)}")
+    spec = {"op": "resample", "dtype": dtype, "time_dtype": time_dtype, "dim": int(data.shape[2]),
+            "interp": interp}
+    g = _groups(groups)
+    if g is not None:
+        spec["groups"] = g
+    kernel = compile(spec, _target(backend, data, "data"))
+    return kernel(data, src_times, tgt_times, lengths, validate=validate)
+
+
+def fuse_multimodal(streams, tgt_times, interp: Union[str, Sequence[str]] = "linear", backend: str = "auto",
+                    validate: bool = True):
+    """Resamples every stream onto `tgt_times` and concatenates them over channels, in one kernel.
+
+    streams: [(data_i [B,S_i,D_i], times_i [B,S_i] or [S_i]), ...], or (data_i, times_i, lengths_i).
+    interp: one mode for all streams or one per stream. Returns `[B, T, sum D_i]`.
+    """
+    if not isinstance(streams, (list, tuple)):
+        raise TypeError("argument 'streams': expected a list of (data, times) or (data, times, lengths)")
+    if not streams:
+        raise ValueError("argument 'streams': needs at least one (data, times) stream")
+    modes = [interp] * len(streams) if isinstance(interp, str) else list(interp)
+    if len(modes) != len(streams):
+        raise ValueError(f"argument 'interp': expected one mode or {len(streams)} (one per stream), got {len(modes)}")
+    first = streams[0][0] if isinstance(streams[0], (list, tuple)) and streams[0] else None
+    for i, s in enumerate(streams):
+        if not isinstance(s, (list, tuple)) or len(s) not in (2, 3):
+            raise TypeError(f"argument 'streams[{i}]': expected (data, times) or (data, times, lengths)")
+    dtype = _float_dtype(first, "streams[0].data", _VALUE_DTYPES)
+    time_dtype = _float_dtype(streams[0][1], "streams[0].times", _TIME_DTYPES)
+    _same_dtype(tgt_times, "tgt_times", time_dtype, "streams[0].times")
+    modalities = []
+    for i, s in enumerate(streams):
+        _same_dtype(s[0], f"streams[{i}].data", dtype, "streams[0].data")
+        _same_dtype(s[1], f"streams[{i}].times", time_dtype, "streams[0].times")
+        if len(s[0].shape) != 3:
+            raise ValueError(f"argument 'streams[{i}].data': expected a 3-D array [B, S, D], got shape {list(s[0].shape)}")
+        modalities.append({"dim": int(s[0].shape[2]), "interp": modes[i]})
+    spec = {"op": "fuse", "dtype": dtype, "time_dtype": time_dtype, "modalities": modalities}
+    kernel = compile(spec, _target(backend, first, "streams[0].data"))
+    return kernel(streams, tgt_times, validate=validate)
+
+
+def voxelize_pointcloud(points, grid_min, voxel_size, grid_shape, mode: str = "occupancy", features=None,
+                        lengths=None, backend: str = "auto", out_dtype: Optional[str] = None):
+    """Voxelises `points [N,3]` (or a batch `[B,N,3]` with optional `lengths [B]`) into a grid.
+
+    grid_min: (x, y, z) of the grid's corner; voxel_size: a number or (dx, dy, dz); grid_shape:
+    (X, Y, Z). mode: "occupancy" (1 where a point fell), "count" (int32), "mean" or "max" of
+    `features [.., N, F]`. Points outside the grid or with NaN coordinates are dropped.
+    Returns `[X,Y,Z]` or `[B,X,Y,Z]` (+F for mean/max), x-major, as the caller's array type.
+    """
+    coord = _float_dtype(points, "points", _TIME_DTYPES)
+    out_dtype = _dtype_spelling(out_dtype)
+    needs_features = mode in ("mean", "max")
+    if needs_features and features is None:
+        raise ValueError(f"argument 'features': mode {mode!r} needs features [.., N, F]")
+    if not needs_features and features is not None:
+        raise ValueError(f"argument 'features': mode {mode!r} takes no features (use 'mean' or 'max')")
+    spec = {"op": "voxelize", "mode": mode, "coord_dtype": coord}
+    if needs_features:
+        if len(features.shape) < 2:
+            raise ValueError(f"argument 'features': expected [.., N, F], got shape {list(features.shape)}")
+        spec["features"] = int(features.shape[-1])
+        spec["out_dtype"] = out_dtype or _dtype_name(features, "features")
+    elif out_dtype is not None:
+        spec["out_dtype"] = out_dtype
+    kernel = compile(spec, _target(backend, points, "points"))
+    return kernel(points, grid_min, voxel_size, grid_shape, features=features, lengths=lengths)

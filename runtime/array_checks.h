@@ -1,0 +1,35 @@
+#pragma once
+/// Checks shared by the ops' argument binders: dtype, layout, times, lengths. Each throws
+/// ArgumentError naming the argument and saying what was expected and what came.
+#include <cstdint>
+
+#include "compiler/dtype.h"
+#include "runtime/array_view.h"
+
+namespace robocache::checks {
+
+/// True when an optional input was not given (the bindings pass an empty shape).
+inline bool absent(const ArrayView& a) { return a.shape.empty() && a.data == nullptr; }
+
+/// The array's dtype must be `want` (the compiled spec's).
+void dtype(const char* name, const ArrayView& a, DType want);
+
+/// The array must be dense row-major (the Python layer copies strided inputs).
+void contiguous(const char* name, const ArrayView& a);
+
+/// The array must live where `ref` lives.
+void same_device(const char* name, const ArrayView& a, const char* ref_name, const ArrayView& ref);
+
+/// Times are [rows, n] (per row) or [n] (shared by the batch); returns the row stride in elements.
+/// n < 0 accepts any length (target times); the chosen length is `a.shape.back()`.
+std::int64_t time_row_stride(const char* name, const ArrayView& t, std::int64_t batch, std::int64_t n);
+
+/// Rejects decreasing or NaN source times (host memory only). `lengths` (may be null) limits each row.
+void sorted_times(const char* name, const ArrayView& t, DType time_dtype, std::int64_t batch,
+                  std::int64_t n, std::int64_t row_stride, const std::int64_t* lengths);
+
+/// Lengths are int64 [batch]; on the host each must lie in [lo, hi]. Returns the host pointer or null.
+const std::int64_t* lengths(const char* name, const ArrayView& l, std::int64_t batch, std::int64_t lo,
+                            std::int64_t hi);
+
+}  // namespace robocache::checks
