@@ -52,7 +52,7 @@ const LoadedKernel& CompiledKernel::loaded() const {
 void CompiledKernel::run(const std::vector<ArrayView>& inputs, const std::vector<double>& scalars,
                          const ArrayView& out, void* stream, bool check_values) const {
   const DeviceKind want = target().kind == Target::Kind::Cpu ? DeviceKind::Cpu : DeviceKind::Cuda;
-  for (const ArrayView* a : {&out, inputs.empty() ? &out : &inputs[0]})
+  for (const ArrayView* a : {inputs.empty() ? &out : &inputs[0], &out})
     if (a->device != want)
       throw ArgumentError(a == &out ? "out" : first_input_name(spec_.op()),
                           fmt::format("arrays are on {} but the kernel was compiled for target '{}', which "

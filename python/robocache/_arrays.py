@@ -98,20 +98,18 @@ class Batch:
                 self.descs.append(self._describe(arr, name))
 
     def _as_index(self, arr, name):
+        """Integer lengths as int64, in place: never moved to another device or framework."""
         if _is_torch_tensor(arr):
             torch = _torch()
             if arr.dtype.is_floating_point or arr.dtype == torch.bool:
                 raise TypeError(f"argument '{name}': expected an integer array, got {arr.dtype}")
-            return arr.to(device=self.device or arr.device, dtype=torch.int64)
+            return arr.to(dtype=torch.int64)
         if not isinstance(arr, np.ndarray):
             raise TypeError(f"argument '{name}': expected an integer numpy array or torch tensor, "
                             f"got {type(arr).__name__}")
-        a = arr
-        if a.dtype.kind not in "iu":
-            raise TypeError(f"argument '{name}': expected an integer array, got dtype {a.dtype}")
-        if self.kind == "torch":
-            return _torch().as_tensor(a.astype(np.int64), device=self.device)
-        return a.astype(np.int64)
+        if arr.dtype.kind not in "iu":
+            raise TypeError(f"argument '{name}': expected an integer array, got dtype {arr.dtype}")
+        return arr.astype(np.int64)
 
     def _describe(self, arr, name):
         if _is_torch_tensor(arr):
