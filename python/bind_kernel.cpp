@@ -79,6 +79,15 @@ void bind_kernel(py::module_& m) {
         },
         py::arg("spec_json"), py::arg("target"),
         "Compiles (or finds in the cache) a spec given as JSON text for a target.");
+  m.def("emit",
+        [](const std::string& spec_json, const std::string& target, const std::string& form) {
+          Spec spec = Spec::parse(spec_json);
+          py::gil_scoped_release release;
+          auto backend = Engine::global().backend(target);
+          return backend->emit(backend->generate(spec, backend->default_config(spec)), form);
+        },
+        py::arg("spec_json"), py::arg("target"), py::arg("form"),
+        "Generated code in another form: 'ptx' (CUDA) or 'asm' (CPU).");
   m.def("canonical_spec", [](const std::string& spec_json) { return Spec::parse(spec_json).canonical_json(); },
         "Validates a spec and returns its canonical JSON.");
   m.def("spec_hash", [](const std::string& spec_json) { return Spec::parse(spec_json).hash(); },

@@ -108,6 +108,11 @@ class CpuBackend final : public Backend {
 
   ObjectCode compile(const KernelSource& source) const override { return llvm_ir::compile_to_object(source); }
 
+  std::string emit(const KernelSource& source, const std::string& form) const override {
+    if (form != "asm") return Backend::emit(source, form);
+    return llvm_ir::compile_to_assembly(source);
+  }
+
   std::unique_ptr<LoadedKernel> load(const ObjectCode& code) const override {
     if (code.format != "elf-object")
       throw RuntimeFailure(fmt::format("the CPU backend loads 'elf-object' code, got '{}'", code.format));

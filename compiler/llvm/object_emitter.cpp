@@ -71,7 +71,10 @@ std::string object_compile_options() {
                      host.triple, host.target.arch, host.target.features);
 }
 
-ObjectCode compile_to_object(const KernelSource& source) {
+namespace {
+
+// Parses, optimises and runs the code generator, writing `file_type` (object file or assembly).
+std::string emit_file(const KernelSource& source, llvm::CodeGenFileType file_type) {
   const HostTarget& host = host_target();
   if (source.language != "llvm-ir")
     fail("llvm-parse", source, fmt::format("expected language 'llvm-ir', got '{}'", source.language));
@@ -124,17 +127,25 @@ ObjectCode compile_to_object(const KernelSource& source) {
   {
     llvm::raw_svector_ostream os(object);
     llvm::legacy::PassManager codegen;
-    if (tm->addPassesToEmitFile(codegen, os, nullptr, llvm::CGFT_ObjectFile))
-      fail("llvm-emit", source, "the target machine cannot emit object files");
+    if (tm->addPassesToEmitFile(codegen, os, nullptr, file_type))
+      fail("llvm-emit", source, "the target machine cannot emit this file type");
     codegen.run(*m);
   }
   if (diagnostics.has_error) fail("llvm-emit", source, diagnostics.text);
+  return std::string(object.begin(), object.end());
+}
 
+}  // namespace
+
+std::string compile_to_assembly(const KernelSource& source) { return emit_file(source, llvm::CGFT_AssemblyFile); }
+
+ObjectCode compile_to_object(const KernelSource& source) {
+  std::string object = emit_file(source, llvm::CGFT_ObjectFile);
   ObjectCode code;
   code.target = source.target;
   code.config = source.config;
   code.format = "elf-object";
-  code.bytes.assign(object.begin(), object.end());
+  code.bytes = std::move(object);
   code.symbol = source.entry;
   code.spec_json = source.spec_json;
   code.toolchain = llvm_toolchain();

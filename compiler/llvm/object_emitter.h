@@ -13,4 +13,7 @@ std::string object_compile_options();
 /// Throws CompileError with stage "llvm-parse", "llvm-optimize" or "llvm-emit" and LLVM's log.
 ObjectCode compile_to_object(const KernelSource& source);
 
+/// The same compilation as host assembly text (for `robocache compile --emit asm`).
+std::string compile_to_assembly(const KernelSource& source);
+
 }  // namespace robocache::llvm_ir

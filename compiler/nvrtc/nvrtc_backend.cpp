@@ -55,6 +55,11 @@ class NvrtcBackend final : public Backend {
     return nvrtc_compile(s, options_);
   }
 
+  std::string emit(const KernelSource& source, const std::string& form) const override {
+    if (form != "ptx") return Backend::emit(source, form);
+    return nvrtc_ptx(source, options_);
+  }
+
   std::unique_ptr<LoadedKernel> load(const ObjectCode& code) const override {
     return load_cuda_kernel(code);
   }

@@ -45,6 +45,15 @@ class NvrtcProgram {
     return bytes;
   }
 
+  std::string ptx() {
+    std::size_t size = 0;
+    call(api_.nvrtcGetPTXSize(program_, &size), "nvrtcGetPTXSize");
+    std::string text(size, '\0');
+    call(api_.nvrtcGetPTX(program_, text.data()), "nvrtcGetPTX");
+    while (!text.empty() && text.back() == '\0') text.pop_back();
+    return text;
+  }
+
   std::string lowered_name(const std::string& name) {
     const char* lowered = nullptr;
     call(api_.nvrtcGetLoweredName(program_, name.c_str(), &lowered), "nvrtcGetLoweredName");
@@ -101,6 +110,16 @@ ObjectCode nvrtc_compile(const KernelSource& source, const NvrtcOptions& options
   code.bytes = program.cubin();
   code.symbol = program.lowered_name(source.entry);
   return code;
+}
+
+std::string nvrtc_ptx(const KernelSource& source, NvrtcOptions options) {
+  // A virtual arch makes NVRTC stop at PTX, the form ptxas would turn into the cubin.
+  if (options.arch.rfind("sm_", 0) == 0) options.arch = "compute_" + options.arch.substr(3);
+  const cuda::NvrtcApi& api = cuda::nvrtc_api();
+  NvrtcProgram program(api, source, options.identity());
+  program.add_name_expression(source.entry);
+  program.compile(options.to_flags());
+  return program.ptx();
 }
 
 }  // namespace robocache

@@ -10,4 +10,7 @@ namespace robocache {
 /// stage "nvrtc", the program log and the flags; BackendUnavailable when NVRTC cannot be loaded.
 ObjectCode nvrtc_compile(const KernelSource& source, const NvrtcOptions& options);
 
+/// The PTX of the same compilation (the options' arch turned into its virtual compute_XX arch).
+std::string nvrtc_ptx(const KernelSource& source, NvrtcOptions options);
+
 }  // namespace robocache

@@ -20,6 +20,8 @@ namespace robocache::cuda {
   X(nvrtcGetProgramLog)              \
   X(nvrtcGetCUBINSize)               \
   X(nvrtcGetCUBIN)                   \
+  X(nvrtcGetPTXSize)                 \
+  X(nvrtcGetPTX)                     \
   X(nvrtcGetLoweredName)
 
 /// The loaded libnvrtc function table. Obtain it with nvrtc_api().

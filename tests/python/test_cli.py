@@ -90,3 +90,22 @@ def test_compile_emit_source_and_binary(tmp_path):
 def test_cli_reports_bad_specs_as_errors(tmp_path):
     out = run_cli(["compile", '{"op":"resample","dtype":"f32","dim":0}'], tmp_path)
     assert out.returncode == 2 and "spec field 'dim'" in out.stderr
+
+
+@pytest.mark.skipif(not robocache.check_installation()["cuda"]["compile_only"], reason="no NVRTC here")
+def test_compile_emit_ptx_for_sm90(tmp_path):
+    out = run_cli(["compile", '{"op":"resample","dtype":"f32","dim":3}', "--target", "sm_90", "--emit", "ptx"],
+                  tmp_path)
+    assert out.returncode == 0, out.stderr
+    assert ".target sm_90" in out.stdout and ".entry" in out.stdout
+
+
+@pytest.mark.skipif(not robocache.check_installation()["cpu"]["available"], reason="no CPU backend here")
+def test_compile_emit_asm_for_the_cpu(tmp_path):
+    out = run_cli(["compile", '{"op":"resample","dtype":"f32","dim":3}', "--target", "cpu", "--emit", "asm"],
+                  tmp_path)
+    assert out.returncode == 0, out.stderr
+    assert ".globl" in out.stdout and "robocache_resample" in out.stdout
+    wrong = run_cli(["compile", '{"op":"resample","dtype":"f32","dim":3}', "--target", "cpu", "--emit", "ptx"],
+                    tmp_path)
+    assert wrong.returncode == 2 and "cannot emit 'ptx'" in wrong.stderr

@@ -1,0 +1,11 @@
+#include "compiler/backend.h"
+
+#include "compiler/errors.h"
+
+namespace robocache {
+
+std::string Backend::emit(const KernelSource& source, const std::string& form) const {
+  throw ArgumentError("emit", "target '" + source.target.name() + "' cannot emit '" + form + "'");
+}
+
+}  // namespace robocache
