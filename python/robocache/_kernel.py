@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+
+import numpy as np
 from typing import Any, Mapping, Sequence, Union
 
 from ._arrays import Batch
@@ -85,6 +87,13 @@ class Kernel:
             return self._fuse(*args, validate=validate, **kwargs)
         return self._voxelize(*args, **kwargs)
 
+    def _fast(self, arrays, scalars, validate):
+        """numpy arrays on a CPU kernel go straight to the native short path; None means: take the
+        general path (torch tensors, strided or unsupported arrays)."""
+        if self._k.target != "cpu":
+            return None
+        return self._k.call_numpy(arrays, scalars, validate)
+
     def _launch(self, batch: Batch, scalars: Sequence[float], validate: bool):
         shape, dtype, scratch_shape = self._k.plan(batch.descs, list(scalars))
         descs = batch.descs
@@ -96,6 +105,10 @@ class Kernel:
         return out
 
     def _resample(self, data, src_times, tgt_times, lengths=None, *, validate=True):
+        if lengths is None or (isinstance(lengths, np.ndarray) and lengths.dtype == np.int64):
+            out = self._fast([data, src_times, tgt_times, lengths], (), validate)
+            if out is not None:
+                return out
         batch = Batch([data, src_times, tgt_times, lengths], ["data", "src_times", "tgt_times", "lengths"],
                       index_arrays=("lengths",))
         if lengths is not None:

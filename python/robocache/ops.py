@@ -3,6 +3,7 @@ arrays live (numpy → CPU, torch CPU → CPU, torch CUDA → CUDA), return the 
 
 from __future__ import annotations
 
+import json
 from typing import Optional, Sequence, Union
 
 import numpy as np
@@ -82,6 +83,19 @@ def _groups(groups) -> Optional[list]:
     return out
 
 
+_KERNELS: dict = {}
+
+
+def _kernel(spec: dict, target: str, key=None):
+    """compile() through a per-process memo, so a hot loop of calls pays for one dictionary lookup
+    instead of spec parsing and hashing. `key` (a tuple of the spec's parts) spares the JSON."""
+    key = (key if key is not None else json.dumps(spec, sort_keys=True), target)
+    k = _KERNELS.get(key)
+    if k is None:
+        k = _KERNELS.setdefault(key, compile(spec, target))
+    return k
+
+
 def resample_trajectories(data, src_times, tgt_times, interp: str = "linear", groups=None, lengths=None,
                           backend: str = "auto", validate: bool = True):
     """Resamples `data [B,S,D]` from `src_times` (`[B,S]` or `[S]`) onto `tgt_times` (`[B,T]` or `[T]`).
@@ -101,7 +115,8 @@ def resample_trajectories(data, src_times, tgt_times, interp: str = "linear", gr
     g = _groups(groups)
     if g is not None:
         spec["groups"] = g
-    kernel = compile(spec, _target(backend, data, "data"))
+    key = None if g is not None or not isinstance(interp, str) else ("resample", dtype, time_dtype, spec["dim"], interp)
+    kernel = _kernel(spec, _target(backend, data, "data"), key)
     return kernel(data, src_times, tgt_times, lengths, validate=validate)
 
 
@@ -134,7 +149,7 @@ def fuse_multimodal(streams, tgt_times, interp: Union[str, Sequence[str]] = "lin
             raise ValueError(f"argument 'streams[{i}].data': expected a 3-D array [B, S, D], got shape {list(s[0].shape)}")
         modalities.append({"dim": int(s[0].shape[2]), "interp": modes[i]})
     spec = {"op": "fuse", "dtype": dtype, "time_dtype": time_dtype, "modalities": modalities}
-    kernel = compile(spec, _target(backend, first, "streams[0].data"))
+    kernel = _kernel(spec, _target(backend, first, "streams[0].data"))
     return kernel(streams, tgt_times, validate=validate)
 
 
@@ -162,5 +177,5 @@ def voxelize_pointcloud(points, grid_min, voxel_size, grid_shape, mode: str = "o
         spec["out_dtype"] = out_dtype or _dtype_name(features, "features")
     elif out_dtype is not None:
         spec["out_dtype"] = out_dtype
-    kernel = compile(spec, _target(backend, points, "points"))
+    kernel = _kernel(spec, _target(backend, points, "points"))
     return kernel(points, grid_min, voxel_size, grid_shape, features=features, lengths=lengths)

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstdint>
 #include <cstring>
+#include <functional>
 #include <limits>
 #include <map>
 #include <memory>
@@ -508,6 +509,60 @@ TEST_F(OpsCpu, FuseMatchesResamplingEachModalitySeparately) {
     check_against_reference(*m, {{0, mod.dim, mod.interp}}, alone, 1e-4);
     ++i;
   }
+}
+
+// Bracket searches start from the previous target's bracket (per modality), which must not leak
+// across rows of different lengths: sorted, reversed and random targets, lengths from 1 to S.
+TEST_F(OpsCpu, SearchHintsRespectRowsAndLengths) {
+  const std::int64_t B = 9, T = 120;
+  Problem<double, double> m0(B, 40, T, 2), m1(B, 13, T, 3);
+  fill(m0, 71);
+  fill(m1, 72);
+  m0.lengths = {40, 1, 2, 40, 7, 3, 40, 1, 25};
+  m1.lengths = {1, 13, 5, 2, 13, 13, 4, 13, 9};
+  for (std::int64_t b = 0; b < B; ++b) {
+    auto first = m0.tgt.begin() + b * T, last = first + T;
+    if (b % 3 == 0) std::sort(first, last - 1);  // the last target is NaN
+    if (b % 3 == 1) std::sort(first, last - 1, std::greater<>());
+  }
+  m1.tgt = m0.tgt;
+  for (auto* m : {&m0, &m1})
+    check_against_reference(*m, {{0, m->D, Interp::Linear}},
+                            run_resample(make_spec(DType::F64, DType::F64, m->D, Interp::Linear), *m), 1e-12);
+  FuseSpec fs;
+  fs.dtype = DType::F64;
+  fs.time_dtype = DType::F64;
+  fs.modalities = {{2, Interp::Linear}, {3, Interp::Cubic}};
+  std::vector<double> out(static_cast<std::size_t>(B * T * 5));
+  namespace abi = fuse_abi;
+  KernelArgs args;
+  args.set_ptr(abi::kOut, out.data());
+  args.set_ptr(abi::kTgtTimes, m0.tgt.data());
+  args.set_int(abi::kB, B);
+  args.set_int(abi::kT, T);
+  args.set_int(abi::kTgtRowStride, T);
+  int i = 0;
+  for (auto* m : {&m0, &m1}) {
+    args.set_ptr(abi::modality_slot(i, abi::kData), m->data.data());
+    args.set_ptr(abi::modality_slot(i, abi::kTimes), m->src.data());
+    args.set_int(abi::modality_slot(i, abi::kS), m->S);
+    args.set_int(abi::modality_slot(i, abi::kTimesRowStride), m->S);
+    args.set_ptr(abi::modality_slot(i, abi::kLengths), m->lengths.data());
+    ++i;
+  }
+  kernel_for(Spec(fs)).launch(args, WorkShape{B, T}, LaunchPlace{});
+  for (std::int64_t b = 0; b < B; ++b)
+    for (std::int64_t t = 0; t < T; ++t) {
+      std::vector<double> r0 = ref_row(m0, {{0, 2, Interp::Linear}}, b, t), r1 = ref_row(m1, {{0, 3, Interp::Cubic}}, b, t);
+      r0.insert(r0.end(), r1.begin(), r1.end());
+      for (std::int64_t c = 0; c < 5; ++c) {
+        double got = out[(b * T + t) * 5 + c];
+        if (std::isnan(r0[c]))
+          EXPECT_TRUE(std::isnan(got)) << b << "," << t << "," << c;
+        else
+          EXPECT_NEAR(got, r0[c], 1e-9 * (1 + std::fabs(r0[c]))) << b << "," << t << "," << c;
+      }
+    }
 }
 
 // ---- voxelize

@@ -418,6 +418,66 @@ TEST_P(ResampleCpu, NanTargetGivesNanRow) {
   check(p, out);
 }
 
+// The kernel starts each bracket search from the previous target's bracket: targets in every
+// order (ascending, descending, random, sorted runs that jump back, long constant stretches,
+// every repeated source timestamp), with holds and NaN mixed in, must give the same bits as a
+// search from scratch. Several rows and a shared target row, so items carry hints across rows.
+void fill_orders(Problem& p, std::uint32_t seed) {
+  fill_random(p, seed);
+  std::mt19937 rng(seed + 1000);
+  std::uniform_real_distribution<double> u(0.0, 1.0);
+  std::int64_t tgt_rows = p.shared_tgt ? 1 : p.B;
+  for (std::int64_t b = 0; b < tgt_rows; ++b) {
+    std::vector<double> row(static_cast<std::size_t>(p.T));
+    for (std::int64_t t = 0; t < p.T; ++t) row[t] = p.tgt.get(p.tgt_index(b, t));
+    auto by_value = [](double a, double c) { return std::isnan(c) ? !std::isnan(a) : a < c; };  // NaN last
+    switch ((b + seed) % 6) {
+      case 0: std::sort(row.begin(), row.end(), by_value); break;
+      case 1: std::sort(row.rbegin(), row.rend(), by_value); break;
+      case 2: break;  // random order
+      case 3:         // sorted runs of random length, each starting anywhere
+        for (std::size_t i = 0; i < row.size();) {
+          std::size_t n = std::min(row.size() - i, 1 + static_cast<std::size_t>(u(rng) * 40));
+          std::sort(row.begin() + i, row.begin() + i + n, by_value);
+          i += n;
+        }
+        break;
+      case 4:  // sorted, then NaN and out-of-range values sprinkled back in at random places
+        std::sort(row.begin(), row.end(), by_value);
+        for (std::size_t i = 0; i < row.size(); i += 1 + static_cast<std::size_t>(u(rng) * 9))
+          row[i] = u(rng) < 0.5 ? std::numeric_limits<double>::quiet_NaN() : (u(rng) < 0.5 ? -1e300 : 1e300);
+        break;
+      case 5: {  // every source timestamp in order, each several times, then a few in between
+        std::int64_t sb = p.shared_src ? 0 : (p.shared_tgt ? 0 : b);
+        for (std::int64_t t = 0; t < p.T; ++t) {
+          std::int64_t s = std::min<std::int64_t>(p.S - 1, t / 3);
+          row[t] = t % 5 == 4 ? p.src.get(p.src_index(sb, s)) + 0.004 : p.src.get(p.src_index(sb, s));
+        }
+        break;
+      }
+    }
+    for (std::int64_t t = 0; t < p.T; ++t) p.tgt.set(p.tgt_index(b, t), row[t]);
+  }
+}
+
+TEST_P(ResampleCpu, TargetsInAnyOrderMatchAFreshSearch) {
+  for (std::uint32_t seed = 0; seed < 6; ++seed) {
+    Problem p(spec(3), 7, 64, 200, false, false);
+    fill_orders(p, 40 + seed);
+    check(p, run_kernel(p));
+    if (::testing::Test::HasFailure()) return;
+  }
+  for (bool share_src : {false, true}) {
+    Problem p(spec(2), 5, 300, 400, share_src, true);
+    fill_orders(p, 50 + share_src);
+    check(p, run_kernel(p));
+  }
+  // Many rows of few samples and a large launch: hints cross rows and thread chunks.
+  Problem p(spec(1), 400, 3, 60, false, false);
+  fill_orders(p, 60);
+  check(p, run_kernel(p));
+}
+
 std::string param_name(const ::testing::TestParamInfo<std::tuple<DType, DType>>& info) {
   return std::string(dtype_name(std::get<0>(info.param))) + "_time_" + std::string(dtype_name(std::get<1>(info.param)));
 }
