@@ -22,7 +22,7 @@ namespace robocache {
 namespace {
 
 // Bump whenever generated IR or the compile options change, so cached objects are rebuilt.
-constexpr const char* kGeneratorIdentity = "robocache-ir/2 (resample modes+groups+lengths, fuse, voxelize)";
+constexpr const char* kGeneratorIdentity = "robocache-ir/3 (resample modes+groups+lengths, fuse, voxelize; bracket search from the previous target)";
 
 // Signature of every CPU kernel entry (see resample_ir.h).
 using CpuEntry = void (*)(const std::uint64_t* slots, std::int64_t begin, std::int64_t end);

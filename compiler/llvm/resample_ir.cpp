@@ -194,6 +194,9 @@ class ResampleEmitter {
     BasicBlock* have_length = block("have_length");
     BasicBlock* check_last = block("check_last");
     BasicBlock* search_head = block("search_head");
+    BasicBlock* gallop_head = block("gallop_head");
+    BasicBlock* gallop_probe = block("gallop_probe");
+    BasicBlock* search_loop = block("search_loop");
     BasicBlock* search_step = block("search_step");
     BasicBlock* weigh = block("weigh");
     BasicBlock* interp = block("interp");
@@ -227,35 +230,65 @@ class ResampleEmitter {
     Value* t_last = load_time(last, "t_last");
     b.CreateCondBr(b.CreateFCmpOGE(x, t_last), hold, search_head);
 
-    // Binary search keeping t[lo] <= x < t[hi]; it ends with hi = lo + 1, so lo is the largest
-    // index with t[lo] <= x even across repeated timestamps.
+    // The bracket search keeps t[lo] <= x < t[lo + n] and ends at n = 1, so lo is the largest
+    // index with t[lo] <= x, even across repeated timestamps; that index is unique, so every
+    // starting window gives the same l. The window starts at the previous item's l (the part's
+    // hint, clamped into this row): targets within a row are usually sorted, so when t[h] <= x a
+    // gallop forward (h+1, h+3, h+7, ...) finds a small window, and otherwise t[h] > x bounds a
+    // search of [0, h]. The search itself is branch-free (select) with a trip count set by n.
     b.SetInsertPoint(search_head);
-    llvm::PHINode* lo = b.CreatePHI(i64_, 2, "lo");
-    llvm::PHINode* hi = b.CreatePHI(i64_, 2, "hi");
-    lo->addIncoming(c64(0), check_last);
-    hi->addIncoming(last, check_last);
-    Value* width = b.CreateSub(hi, lo);
-    b.CreateCondBr(b.CreateICmpSGT(width, c64(1)), search_step, weigh);
+    Value* hint = b.CreateAlignedLoad(i64_, hint_slots_[index], llvm::Align(8), "hint");
+    Value* h = b.CreateSelect(b.CreateICmpULT(hint, last), hint, last, "h");
+    Value* t_h = load_time(h, "t_h");
+    b.CreateCondBr(b.CreateFCmpOLE(t_h, x), gallop_head, search_loop);
+
+    b.SetInsertPoint(gallop_head);
+    llvm::PHINode* g_lo = b.CreatePHI(i64_, 2, "g_lo");
+    llvm::PHINode* g_step = b.CreatePHI(i64_, 2, "g_step");
+    g_lo->addIncoming(h, search_head);
+    g_step->addIncoming(c64(1), search_head);
+    Value* probe = b.CreateNSWAdd(g_lo, g_step, "probe");
+    Value* to_last = b.CreateSub(last, g_lo, "to_last");
+    b.CreateCondBr(b.CreateICmpSLT(probe, last), gallop_probe, search_loop);
+
+    b.SetInsertPoint(gallop_probe);
+    Value* t_probe = load_time(probe, "t_probe");
+    g_lo->addIncoming(probe, gallop_probe);
+    g_step->addIncoming(b.CreateShl(g_step, c64(1)), gallop_probe);
+    b.CreateCondBr(b.CreateFCmpOLE(t_probe, x), gallop_head, search_loop);
+
+    b.SetInsertPoint(search_loop);
+    llvm::PHINode* lo = b.CreatePHI(i64_, 4, "lo");
+    llvm::PHINode* n = b.CreatePHI(i64_, 4, "n");
+    lo->addIncoming(c64(0), search_head);
+    n->addIncoming(h, search_head);
+    lo->addIncoming(g_lo, gallop_head);
+    n->addIncoming(to_last, gallop_head);
+    lo->addIncoming(g_lo, gallop_probe);
+    n->addIncoming(g_step, gallop_probe);
+    b.CreateCondBr(b.CreateICmpSGT(n, c64(1)), search_step, weigh);
 
     b.SetInsertPoint(search_step);
-    Value* mid = b.CreateAdd(lo, b.CreateLShr(b.CreateSub(hi, lo), 1), "mid");
+    Value* half = b.CreateLShr(n, c64(1), "half");
+    Value* mid = b.CreateNSWAdd(lo, half, "mid");
     Value* t_mid = load_time(mid, "t_mid");
     Value* at_or_before = b.CreateFCmpOLE(t_mid, x);
     lo->addIncoming(b.CreateSelect(at_or_before, mid, lo), search_step);
-    hi->addIncoming(b.CreateSelect(at_or_before, hi, mid), search_step);
-    b.CreateBr(search_head);
+    n->addIncoming(b.CreateSub(n, half), search_step);
+    b.CreateBr(search_loop);
 
     b.SetInsertPoint(weigh);
     Bracket k;
     k.src_row = src_row;
     k.data_row = data_row;
     k.lo = lo;
-    k.hi = hi;
+    k.hi = b.CreateNUWAdd(lo, c64(1), "hi");
+    b.CreateAlignedStore(lo, hint_slots_[index], llvm::Align(8));
     k.last = last;
     k.x = x;
     k.dim = dim;
     k.t_l = load_time(lo, "t_l");
-    k.t_r = load_time(hi, "t_r");
+    k.t_r = load_time(k.hi, "t_r");
     k.offset = b.CreateFSub(x, k.t_l, "x_minus_t_l");
     k.span = b.CreateFSub(k.t_r, k.t_l, "t_r_minus_t_l");
     Value* a_time = b.CreateFDiv(k.offset, k.span, "a");
@@ -520,6 +553,13 @@ class ResampleEmitter {
     BasicBlock* exit = block("exit");
 
     IRBuilder<> b(entry);
+    // Each part's bracket hint: the l of the previous item it searched (see emit_part).
+    hint_slots_.clear();
+    for (std::size_t i = 0; i < parts_.size(); ++i) {
+      llvm::AllocaInst* slot = b.CreateAlloca(i64_, nullptr, fmt::format("m{}.hint", i));
+      b.CreateAlignedStore(c64(0), slot, llvm::Align(8));
+      hint_slots_.push_back(slot);
+    }
     // Empty ranges and S = 0 return without touching memory; S = 0 is rejected before launch,
     // this only keeps a bad launch from reading t[-1].
     Value* ok = b.CreateICmpSLT(begin, end);
@@ -567,7 +607,18 @@ class ResampleEmitter {
     w->addIncoming(w_next, next);
     t->addIncoming(b.CreateSelect(wrap, c64(0), t_inc), next);
     row->addIncoming(b.CreateSelect(wrap, b.CreateNSWAdd(row, c64(1)), row), next);
-    b.CreateCondBr(b.CreateICmpSLT(w_next, end), item, exit);
+    llvm::BranchInst* latch = b.CreateCondBr(b.CreateICmpSLT(w_next, end), item, exit);
+    // The item loop is neither unrolled nor vectorised (its bracket search and channel loops are
+    // per item): unrolling it only multiplies the code and the compile time.
+    llvm::Metadata* hints[] = {llvm::MDString::get(ctx_, "llvm.loop.unroll.disable"),
+                               llvm::MDString::get(ctx_, "llvm.loop.vectorize.enable")};
+    llvm::MDNode* no_unroll = llvm::MDNode::get(ctx_, {hints[0]});
+    llvm::Metadata* no_vector_ops[] = {hints[1], llvm::ConstantAsMetadata::get(llvm::ConstantInt::getFalse(ctx_))};
+    llvm::MDNode* no_vector = llvm::MDNode::get(ctx_, no_vector_ops);
+    llvm::TempMDTuple self = llvm::MDNode::getTemporary(ctx_, llvm::None);
+    llvm::MDNode* loop_id = llvm::MDNode::getDistinct(ctx_, {self.get(), no_unroll, no_vector});
+    loop_id->replaceOperandWith(0, loop_id);
+    latch->setMetadata(llvm::LLVMContext::MD_loop, loop_id);
 
     b.SetInsertPoint(exit);
     b.CreateRetVoid();
@@ -629,6 +680,7 @@ class ResampleEmitter {
   // Per-part shared values, reset for each part's interpolation block.
   Value* nearest_first_ = nullptr;
   Cubic cubic_;
+  std::vector<Value*> hint_slots_;  // per part, an i64 alloca in the body's entry block
 };
 
 std::string groups_tag(const std::vector<ChannelGroup>& groups) {
