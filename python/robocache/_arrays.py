@@ -7,6 +7,8 @@ except to make a strided input contiguous (never to or from the GPU).
 
 from __future__ import annotations
 
+import sys
+
 import numpy as np
 
 try:  # bf16 numpy arrays use ml_dtypes.bfloat16
@@ -29,8 +31,7 @@ if _BF16 is not None:
 
 
 def _torch():
-    import sys
-
+    """The torch module if the caller imported it (RoboCache never imports torch itself)."""
     return sys.modules.get("torch")
 
 

@@ -15,12 +15,12 @@ _NUMPY_OF = {"f32": "float32", "f64": "float64", "u8": "uint8", "i32": "int32"}
 
 
 def _dtype_name(arr, name: str) -> str:
-    if _arrays._is_torch_tensor(arr):
-        return _arrays._torch_dtype_name(arr)
     if isinstance(arr, np.ndarray):
         if arr.dtype not in _arrays._NUMPY_DTYPES:
             raise TypeError(f"argument '{name}': unsupported dtype {arr.dtype}")
         return _arrays._NUMPY_DTYPES[arr.dtype]
+    if _arrays._is_torch_tensor(arr):
+        return _arrays._torch_dtype_name(arr)
     raise TypeError(f"argument '{name}': expected a numpy array or a torch tensor, got {type(arr).__name__}")
 
 
@@ -37,6 +37,8 @@ def _dtype_spelling(dtype) -> Optional[str]:
 
 
 def _where(arr) -> str:
+    if isinstance(arr, np.ndarray):
+        return "cpu"
     return "cuda" if _arrays._is_torch_tensor(arr) and arr.device.type == "cuda" else "cpu"
 
 
@@ -110,13 +112,16 @@ def resample_trajectories(data, src_times, tgt_times, interp: str = "linear", gr
     _same_dtype(tgt_times, "tgt_times", time_dtype, "src_times")
     if len(data.shape) != 3:
         raise ValueError(f"argument 'data': expected a 3-D array [B, S, D], got shape {list(data.shape)}")
-    spec = {"op": "resample", "dtype": dtype, "time_dtype": time_dtype, "dim": int(data.shape[2]),
-            "interp": interp}
-    g = _groups(groups)
-    if g is not None:
-        spec["groups"] = g
-    key = None if g is not None or not isinstance(interp, str) else ("resample", dtype, time_dtype, spec["dim"], interp)
-    kernel = _kernel(spec, _target(backend, data, "data"), key)
+    target = _target(backend, data, "data")
+    simple = groups is None and isinstance(interp, str)
+    kernel = _KERNELS.get((("resample", dtype, time_dtype, data.shape[2], interp), target)) if simple else None
+    if kernel is None:
+        spec = {"op": "resample", "dtype": dtype, "time_dtype": time_dtype, "dim": int(data.shape[2]),
+                "interp": interp}
+        g = _groups(groups)
+        if g is not None:
+            spec["groups"] = g
+        kernel = _kernel(spec, target, ("resample", dtype, time_dtype, spec["dim"], interp) if simple else None)
     return kernel(data, src_times, tgt_times, lengths, validate=validate)
 
 
