@@ -27,6 +27,13 @@ def _cuda_ready() -> str:
 
 _CUDA_SKIP_REASON = _cuda_ready()
 
+# ROBOCACHE_TEST_CUDA_DEVICE=1 runs every GPU test on cuda:1: the tests allocate with `.cuda()`,
+# which follows torch's current device (used for the multi-GPU validation, docs/multi-gpu.md).
+if not _CUDA_SKIP_REASON and os.environ.get("ROBOCACHE_TEST_CUDA_DEVICE"):
+    import torch
+
+    torch.cuda.set_device(int(os.environ["ROBOCACHE_TEST_CUDA_DEVICE"]))
+
 
 def pytest_collection_modifyitems(config, items):
     if not _CUDA_SKIP_REASON:
