@@ -10,6 +10,8 @@ if compgen -G ".whl/*.whl" >/dev/null; then
   export PYTHONPATH=/tmp/site
 fi
 export PYTHONPATH="$PWD/python${PYTHONPATH:+:$PYTHONPATH}" PYTHONUNBUFFERED=1 PYTHONFAULTHANDLER=1
+# Keep NVLink multicast off (shared hosts; see the device notes).
+export NCCL_NVLS_ENABLE=0 TORCH_SYMM_MEM_DISABLE_MULTICAST=1 NVSHMEM_DISABLE_NVLS=1
 {
   echo "date: $(date -u +%Y-%m-%dT%H:%MZ)"
   echo "commit: ${ROBOCACHE_COMMIT:-unknown}"
