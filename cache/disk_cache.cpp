@@ -23,10 +23,36 @@ namespace {
 
 std::string errno_text() { return std::strerror(errno); }
 
+// Why a file we are about to trust may not be trusted, from its fstat: nullopt when it may.
+std::optional<std::string> untrusted_owner(const struct stat& st) {
+  if (st.st_uid != ::geteuid())
+    return fmt::format("owned by uid {}, not by this process's uid {}", st.st_uid, ::geteuid());
+  return std::nullopt;
+}
+
 // Reads a whole file; nullopt when it cannot be opened or read (ENOENT, ESTALE, EIO...).
-std::optional<std::string> read_file(const fs::path& p) {
-  int fd = ::open(p.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return std::nullopt;
+// A file that is not a regular file, or is owned by another user, is not read: `refused` says why.
+std::optional<std::string> read_file(const fs::path& p, std::string* refused) {
+  int fd = ::open(p.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+  if (fd < 0) {
+    if (errno == ELOOP) *refused = "a symbolic link";
+    return std::nullopt;
+  }
+  struct stat st;
+  if (::fstat(fd, &st) != 0) {
+    ::close(fd);
+    return std::nullopt;
+  }
+  if (!S_ISREG(st.st_mode)) {
+    *refused = "not a regular file";
+    ::close(fd);
+    return std::nullopt;
+  }
+  if (auto why = untrusted_owner(st)) {
+    *refused = *why;
+    ::close(fd);
+    return std::nullopt;
+  }
   std::string out;
   char buf[1 << 16];
   for (;;) {
@@ -76,9 +102,33 @@ fs::path DiskCache::entry_path(const std::string& key) const {
   return dir_ / key.substr(0, 2) / (key + ".rck");
 }
 
+std::optional<std::string> DiskCache::refusal() const {
+  struct stat st;
+  if (::stat(dir_.c_str(), &st) != 0) return std::nullopt;  // absent: store() creates it 0700
+  std::optional<std::string> why;
+  if (!S_ISDIR(st.st_mode)) return std::nullopt;  // store() fails on it with its own warning
+  if (auto owner = untrusted_owner(st))
+    why = *owner;
+  else if (st.st_mode & (S_IWGRP | S_IWOTH))
+    why = fmt::format("writable by group or others (mode {:04o}); chmod it 0700", st.st_mode & 07777);
+  if (why)
+    warn_once(fmt::format("refusing the kernel cache directory {} ({}); nothing is read from or "
+                          "written to it, kernels are compiled and kept in memory only",
+                          dir_.string(), *why));
+  return why;
+}
+
 std::optional<ObjectCode> DiskCache::load(const std::string& key, bool* rejected) const {
   if (rejected) *rejected = false;
-  auto bytes = read_file(entry_path(key));
+  if (refusal()) return std::nullopt;
+  std::string refused;
+  auto bytes = read_file(entry_path(key), &refused);
+  if (!refused.empty()) {
+    if (rejected) *rejected = true;
+    warn_once(fmt::format("refusing cache entry {} ({}); it is not loaded and the kernel is recompiled",
+                          entry_path(key).string(), refused));
+    return std::nullopt;
+  }
   if (!bytes) return std::nullopt;
   EntryRejection why;
   auto code = decode_cache_entry(*bytes, key, &why);
@@ -108,6 +158,7 @@ bool DiskCache::store(const std::string& key, const ObjectCode& code) const {
                           dir_.string(), what, errno_text()));
     return false;
   };
+  if (refusal()) return false;  // warned once already
   if (!ensure_dir(shard)) return fail("mkdir");
   const fs::path tmp = shard / fmt::format(".{}.{}.{}.tmp", key, ::getpid(), random_suffix());
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
@@ -136,6 +187,7 @@ bool DiskCache::store(const std::string& key, const ObjectCode& code) const {
 }
 
 void DiskCache::touch(const std::string& key) const {
+  if (refusal()) return;
   ::utimensat(AT_FDCWD, entry_path(key).c_str(), nullptr, 0);  // best effort: a failure only ages it
 }
 
@@ -145,7 +197,7 @@ DiskCache::KeyLock::~KeyLock() {
 
 DiskCache::KeyLock DiskCache::lock(const std::string& key) const {
   const fs::path shard = entry_path(key).parent_path();
-  if (!ensure_dir(shard)) return KeyLock();
+  if (refusal() || !ensure_dir(shard)) return KeyLock();
   const fs::path lock_path = shard / (key + ".lock");
   int fd = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
   if (fd < 0) return KeyLock();

@@ -23,11 +23,18 @@ class DiskCache {
   std::filesystem::path entry_path(const std::string& key) const;
 
   /// Reads the entry; a missing, short, corrupted or foreign entry is a miss (logged once).
-  /// `rejected` is set when a file was there but failed its checks.
+  /// `rejected` is set when a file was there but failed its checks, including an entry file owned
+  /// by another user (refused unread: a cache no one else can poison).
+  /// When the directory itself is refused (see `refusal()`), every lookup is a plain miss.
   std::optional<ObjectCode> load(const std::string& key, bool* rejected = nullptr) const;
   /// Publishes an entry (temp file + fsync + rename). Returns false, with one warning, when the
   /// directory cannot be written; the caller carries on with the in-memory kernel.
   bool store(const std::string& key, const ObjectCode& code) const;
+
+  /// Why the directory may not be used, or nullopt when it may (or does not exist yet). A directory
+  /// owned by another user than the effective uid, or writable by group or others, is refused with
+  /// one warning naming the path and the reason; the cache then reads and writes nothing.
+  std::optional<std::string> refusal() const;
 
   /// Marks an entry as just used (sets its mtime), for least-recently-used eviction without atime.
   void touch(const std::string& key) const;

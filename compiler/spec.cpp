@@ -22,6 +22,19 @@ std::string one_of(const std::string_view (&names)[N]) {
   return out;
 }
 
+// A user-given string as it appears in an error: non-printable bytes escaped, long ones cut, so a
+// hostile or huge value can neither garble nor flood the message.
+std::string shown(std::string_view v) {
+  constexpr std::size_t kMax = 40;
+  std::string out;
+  for (std::size_t i = 0; i < v.size() && i < kMax; ++i) {
+    const auto c = static_cast<unsigned char>(v[i]);
+    out += (c >= 0x20 && c < 0x7f && c != '\\') ? std::string(1, static_cast<char>(c)) : fmt::format("\\x{:02x}", c);
+  }
+  if (v.size() > kMax) out += fmt::format("... ({} bytes)", v.size());
+  return out;
+}
+
 std::string join_dtypes(std::initializer_list<DType> allowed) {
   std::string list;
   for (DType a : allowed) list += fmt::format("{}'{}'", list.empty() ? "" : ", ", dtype_name(a));
@@ -78,7 +91,7 @@ class FieldReader {
     auto t = parse_dtype(name);
     for (DType a : allowed)
       if (t && *t == a) return a;
-    throw SpecError(field(key), fmt::format("unknown dtype '{}' (expected one of {})", name,
+    throw SpecError(field(key), fmt::format("unknown dtype '{}' (expected one of {})", shown(name),
                                             join_dtypes(allowed)));
   }
 
@@ -87,7 +100,7 @@ class FieldReader {
     for (std::size_t i = 0; i < std::size(kInterpNames); ++i)
       if (kInterpNames[i] == name) return static_cast<Interp>(i);
     throw SpecError(field(key), fmt::format("unknown interpolation mode '{}' (expected one of {})",
-                                            name, one_of(kInterpNames)));
+                                            shown(name), one_of(kInterpNames)));
   }
 
   const Json::Array* array(std::string_view key) {
@@ -100,7 +113,7 @@ class FieldReader {
 
   void reject_unknown() const {
     for (const auto& [k, v] : *obj_)
-      if (!seen_.count(k)) throw SpecError(field(k), "unknown key");
+      if (!seen_.count(k)) throw SpecError(field(shown(k)), "unknown key");
   }
 
  private:
@@ -250,7 +263,7 @@ Spec parse_voxelize(FieldReader& r) {
       known = true;
     }
   if (!known)
-    throw SpecError("mode", fmt::format("unknown voxel mode '{}' (expected one of {})", mode, one_of(kVoxelModeNames)));
+    throw SpecError("mode", fmt::format("unknown voxel mode '{}' (expected one of {})", shown(mode), one_of(kVoxelModeNames)));
   s.features = r.integer("features", 0, kMaxDim, 0);
   s.coord_dtype = r.dtype("coord_dtype", "f32", kTimeDTypes);
   const char* default_out = s.mode == VoxelMode::Count ? "i32" : "f32";
@@ -301,7 +314,7 @@ Spec Spec::from_json(const Json& j) {
   if (op == "resample") return parse_resample(r);
   if (op == "fuse") return parse_fuse(r);
   if (op == "voxelize") return parse_voxelize(r);
-  throw SpecError("op", fmt::format("unknown operation '{}' (expected 'resample', 'fuse' or 'voxelize')", op));
+  throw SpecError("op", fmt::format("unknown operation '{}' (expected 'resample', 'fuse' or 'voxelize')", shown(op)));
 }
 
 Json Spec::to_json() const {

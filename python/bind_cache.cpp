@@ -13,6 +13,7 @@ namespace {
 const DiskCache& directory() {
   const DiskCache* d = Engine::global().cache().directory();
   if (!d) throw std::invalid_argument("the cache directory layer is disabled (ROBOCACHE_CACHE_DIR is empty)");
+  if (auto why = d->refusal()) throw std::invalid_argument("refusing to use the cache directory: " + *why);
   return *d;
 }
 

@@ -8,6 +8,23 @@
 
 namespace robocache::checks {
 
+std::int64_t element_count(const char* name, const std::vector<std::int64_t>& dims, const char* what) {
+  auto text = [&] { return ArrayView{nullptr, DType::F32, dims, {}}.shape_text(); };
+  std::int64_t n = 1;
+  bool too_big = false;
+  for (std::int64_t d : dims) {
+    if (d < 0) throw ArgumentError(name, fmt::format("{} {} has a negative dimension", what, text()));
+    if (d == 0) return 0;  // an empty array, whatever the other dims
+    if (n > kMaxElements / d) too_big = true;
+    else n *= d;
+  }
+  if (too_big || n > kMaxElements)
+    throw ArgumentError(name, fmt::format("{} {} has too many elements to index (at most 2^60)", what, text()));
+  return n;
+}
+
+std::int64_t size(const char* name, const ArrayView& a) { return element_count(name, a.shape, "shape"); }
+
 void dtype(const char* name, const ArrayView& a, DType want) {
   if (a.dtype != want)
     throw ArgumentError(name, fmt::format("expected dtype {} (from the compiled spec), got {}",

@@ -2,11 +2,25 @@
 /// Checks shared by the ops' argument binders: dtype, layout, times, lengths. Each throws
 /// ArgumentError naming the argument and saying what was expected and what came.
 #include <cstdint>
+#include <string>
+#include <vector>
 
 #include "compiler/dtype.h"
 #include "runtime/array_view.h"
 
 namespace robocache::checks {
+
+/// The most elements one array (input, output or scratch) may hold: small enough that every
+/// element and byte offset (up to 8-byte elements) fits the kernels' int64 index arithmetic.
+inline constexpr std::int64_t kMaxElements = std::int64_t(1) << 60;
+
+/// Product of `dims` without overflow; throws ArgumentError(name) when a dim is negative or the
+/// product exceeds kMaxElements. `what` describes the dims in the message ("shape", "output").
+std::int64_t element_count(const char* name, const std::vector<std::int64_t>& dims,
+                           const char* what = "shape");
+
+/// The array's shape must be non-negative with at most kMaxElements elements; returns the count.
+std::int64_t size(const char* name, const ArrayView& a);
 
 /// True when an optional input was not given (the bindings pass an empty shape).
 inline bool absent(const ArrayView& a) { return a.shape.empty() && a.data == nullptr; }

@@ -29,6 +29,7 @@ std::int64_t expect_layout(const FuseSpec& spec, const std::vector<ArrayView>& a
                                                "times, lengths per stream: {} arrays), got {} arrays",
                                                n, 1 + 3 * n, arrays.size()));
   const ArrayView& first = arrays[1];
+  checks::size("streams[0].data", first);
   if (first.shape.size() != 3)
     throw ArgumentError("streams[0].data", fmt::format("expected a 3-D array [B, S, D], got shape {}",
                                                        first.shape_text()));
@@ -57,8 +58,11 @@ OutputSpec plan_fuse(const FuseSpec& spec, const std::vector<ArrayView>& arrays)
   const ArrayView& tgt = arrays[0];
   checks::dtype("tgt_times", tgt, spec.time_dtype);
   checks::same_device("tgt_times", tgt, "streams[0].data", arrays[1]);
+  checks::size("tgt_times", tgt);
   checks::time_row_stride("tgt_times", tgt, B, -1);
-  return OutputSpec{{B, tgt.shape.back(), spec.total_dim()}, spec.dtype, {}};
+  OutputSpec plan{{B, tgt.shape.back(), spec.total_dim()}, spec.dtype, {}};
+  checks::element_count("out", plan.shape, "output [B, T, sum of modality dims] =");
+  return plan;
 }
 
 BoundLaunch bind_fuse(const FuseSpec& spec, const std::vector<ArrayView>& arrays, const ArrayView& out,

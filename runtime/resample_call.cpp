@@ -27,6 +27,9 @@ StreamBinding check_stream(const char* data_name, const char* times_name, const 
                            const ArrayView& data, const ArrayView& times, const ArrayView* lengths,
                            DType dtype, DType time_dtype, std::int64_t dim, std::int64_t batch,
                            const ArrayView& device_ref, bool check_values) {
+  checks::size(data_name, data);
+  checks::size(times_name, times);
+  if (lengths) checks::size(lengths_name, *lengths);
   if (data.shape.size() != 3)
     throw ArgumentError(data_name, fmt::format("expected a 3-D array [B, S, D] with D = {}, got shape {}", dim,
                                                data.shape_text()));
@@ -70,8 +73,11 @@ OutputSpec plan_resample(const ResampleSpec& spec, const std::vector<ArrayView>&
                spec.time_dtype, spec.dim, B, data, false);
   checks::dtype("tgt_times", arrays[2], spec.time_dtype);
   checks::same_device("tgt_times", arrays[2], "data", data);
+  checks::size("tgt_times", arrays[2]);
   checks::time_row_stride("tgt_times", arrays[2], B, -1);
-  return OutputSpec{{B, arrays[2].shape.back(), spec.dim}, spec.dtype, {}};
+  OutputSpec plan{{B, arrays[2].shape.back(), spec.dim}, spec.dtype, {}};
+  checks::element_count("out", plan.shape, "output [B, T, D] =");
+  return plan;
 }
 
 BoundLaunch bind_resample(const ResampleSpec& spec, const std::vector<ArrayView>& arrays, const ArrayView& out,

@@ -14,7 +14,7 @@ namespace robocache {
 
 namespace {
 
-constexpr std::int64_t kMaxElements = std::int64_t(1) << 62;
+using checks::kMaxElements;
 
 bool feature_mode(const VoxelizeSpec& s) { return s.mode == VoxelMode::Mean || s.mode == VoxelMode::Max; }
 
@@ -36,6 +36,10 @@ Geometry check_geometry(const VoxelizeSpec& spec, const std::vector<ArrayView>& 
     throw ArgumentError("grid", fmt::format("expected grid_min (3), voxel_size (3) and grid_shape (3), got {} numbers",
                                             scalars.size()));
   const ArrayView& points = arrays[0];
+  checks::size("points", points);
+  checks::size("features", arrays[1]);
+  checks::size("lengths", arrays[2]);
+  checks::size("counts", arrays[3]);
   Geometry g;
   if (points.shape.size() == 2) {
     g.N = points.shape[0];
@@ -64,7 +68,10 @@ Geometry check_geometry(const VoxelizeSpec& spec, const std::vector<ArrayView>& 
     g.shape[a] = static_cast<std::int64_t>(s);
   }
   const std::int64_t F = std::max<std::int64_t>(spec.features, 1);
-  std::int64_t total = std::max<std::int64_t>(g.B, 1) * F;
+  std::int64_t total = std::max<std::int64_t>(g.B, 1);
+  if (F > kMaxElements / total)  // B alone is unbounded when N == 0
+    throw ArgumentError("points", fmt::format("batch {} with {} channels has too many cells to index", g.B, F));
+  total *= F;
   for (std::int64_t d : g.shape) {
     if (d > kMaxElements / total)
       throw ArgumentError("grid_shape", fmt::format("grid [{}, {}, {}] with {} channels and batch {} has too many "

@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
@@ -115,6 +116,108 @@ TEST_F(TempDir, UnwritableDirectoryReportsFailureWithoutThrowing) {
   DiskCache cache(dir_ / "blocker" / "cache");
   EXPECT_FALSE(cache.store("ef56", sample_code()));
   EXPECT_FALSE(cache.load("ef56"));
+}
+
+// A uid that is not ours (CI runs as root, so chown simulates another user's directory).
+constexpr uid_t kOtherUid = 65534;
+
+bool give_away(const fs::path& p) {
+  return ::geteuid() != kOtherUid && ::chown(p.c_str(), kOtherUid, static_cast<gid_t>(-1)) == 0;
+}
+
+std::size_t entry_count(const fs::path& dir) {
+  std::size_t n = 0;
+  for (const auto& e : fs::recursive_directory_iterator(dir))
+    if (e.path().extension() == ".rck" || e.path().extension() == ".lock") ++n;
+  return n;
+}
+
+TEST_F(TempDir, DirectoryOwnedByAnotherUserIsRefused) {
+  DiskCache cache(dir_);
+  ASSERT_TRUE(cache.store("aa11", sample_code()));
+  if (!give_away(dir_)) GTEST_SKIP() << "cannot chown here (needs root)";
+  const std::size_t before = entry_count(dir_);
+  ::testing::internal::CaptureStderr();
+  bool rejected = true;
+  EXPECT_FALSE(cache.load("aa11", &rejected));  // a valid entry, but the directory is untrusted
+  EXPECT_FALSE(rejected);
+  EXPECT_FALSE(cache.store("aa22", sample_code()));
+  EXPECT_FALSE(cache.load("aa22"));
+  { DiskCache::KeyLock l = cache.lock("aa33"); }
+  cache.touch("aa11");
+  const std::string err = ::testing::internal::GetCapturedStderr();
+  EXPECT_EQ(entry_count(dir_), before) << "nothing may be written into a refused directory";
+  EXPECT_TRUE(cache.refusal());
+  EXPECT_NE(cache.refusal()->find("owned by uid 65534"), std::string::npos) << *cache.refusal();
+  // One warning, naming the path and the reason.
+  std::size_t warnings = 0;
+  for (std::size_t at = 0; (at = err.find("refusing the kernel cache directory", at)) != std::string::npos; ++at)
+    ++warnings;
+  EXPECT_EQ(warnings, 1u) << err;
+  EXPECT_NE(err.find(dir_.string()), std::string::npos) << err;
+  EXPECT_NE(err.find("owned by uid 65534"), std::string::npos) << err;
+}
+
+TEST_F(TempDir, GroupOrWorldWritableDirectoryIsRefused) {
+  for (mode_t mode : {mode_t(0770), mode_t(0707), mode_t(01777)}) {
+    fs::remove_all(dir_);
+    DiskCache cache(dir_);
+    ASSERT_TRUE(cache.store("bb11", sample_code()));
+    ASSERT_EQ(::chmod(dir_.c_str(), mode), 0);
+    ::testing::internal::CaptureStderr();
+    EXPECT_FALSE(cache.load("bb11")) << std::oct << mode;
+    EXPECT_FALSE(cache.store("bb22", sample_code())) << std::oct << mode;
+    const std::string err = ::testing::internal::GetCapturedStderr();
+    EXPECT_FALSE(fs::exists(cache.entry_path("bb22")));
+    ASSERT_TRUE(cache.refusal());
+    EXPECT_NE(cache.refusal()->find("writable by group or others"), std::string::npos);
+    // Back to private: trusted again.
+    ASSERT_EQ(::chmod(dir_.c_str(), 0700), 0);
+    EXPECT_FALSE(cache.refusal());
+    EXPECT_TRUE(cache.load("bb11")) << std::oct << mode;
+    (void)err;
+  }
+}
+
+TEST_F(TempDir, DirectoryMadeByStoreIsPrivateEvenWithPermissiveUmask) {
+  const mode_t old = ::umask(0);
+  DiskCache cache(dir_);
+  const bool stored = cache.store("cc11", sample_code());
+  ::umask(old);
+  ASSERT_TRUE(stored);
+  struct stat st;
+  ASSERT_EQ(::stat(dir_.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0700u);
+  EXPECT_FALSE(cache.refusal());
+}
+
+TEST_F(TempDir, EntryOwnedByAnotherUserIsRefusedAndNeverLoaded) {
+  DiskCache cache(dir_);
+  ASSERT_TRUE(cache.store("dd11", sample_code()));
+  if (!give_away(cache.entry_path("dd11"))) GTEST_SKIP() << "cannot chown here (needs root)";
+  ::testing::internal::CaptureStderr();
+  bool rejected = false;
+  EXPECT_FALSE(cache.load("dd11", &rejected));
+  EXPECT_TRUE(rejected);  // counted with the bad entries
+  const std::string err = ::testing::internal::GetCapturedStderr();
+  EXPECT_NE(err.find("refusing cache entry"), std::string::npos) << err;
+  EXPECT_NE(err.find(cache.entry_path("dd11").string()), std::string::npos) << err;
+  // A fresh store replaces it with one of ours (rename over the foreign file).
+  ASSERT_TRUE(cache.store("dd11", sample_code()));
+  EXPECT_TRUE(cache.load("dd11"));
+}
+
+TEST_F(TempDir, SymlinkedEntryIsRefused) {
+  DiskCache cache(dir_);
+  ASSERT_TRUE(cache.store("ee11", sample_code()));
+  ASSERT_TRUE(cache.store("ee22", sample_code()));
+  fs::remove(cache.entry_path("ee22"));
+  fs::create_symlink(cache.entry_path("ee11"), cache.entry_path("ee22"));
+  bool rejected = false;
+  ::testing::internal::CaptureStderr();
+  EXPECT_FALSE(cache.load("ee22", &rejected));
+  ::testing::internal::GetCapturedStderr();
+  EXPECT_TRUE(rejected);
 }
 
 }  // namespace
