@@ -239,7 +239,12 @@ void dump_value(std::string& out, const Json& v) {
   if (v.is_null()) out += "null";
   else if (v.is_bool()) out += v.as_bool() ? "true" : "false";
   else if (v.is_int()) out += fmt::format("{}", v.as_int());
-  else if (v.is_number()) out += fmt::format("{}", v.as_double());  // shortest round-trip form
+  else if (v.is_number()) {
+    // Shortest round-trip form, kept a number: "1" or "-0" would parse back as an integer.
+    std::string d = fmt::format("{}", v.as_double());
+    if (d.find_first_of(".eE") == std::string::npos) d += ".0";
+    out += d;
+  }
   else if (v.is_string()) dump_string(out, v.as_string());
   else if (v.is_array()) {
     out += '[';

@@ -18,6 +18,17 @@ TEST(Json, KeepsIntegersExact) {
   EXPECT_EQ(j.as_int(), 9007199254740993LL);
 }
 
+TEST(Json, WholeDoublesStayDoublesThroughDumpAndParse) {
+  for (const char* text : {"1.0", "-0.0", "1e20", "2.5"}) {
+    Json once = Json::parse(text);
+    Json twice = Json::parse(once.dump());
+    EXPECT_FALSE(twice.is_int()) << text << " -> " << once.dump();
+    EXPECT_EQ(twice.dump(), once.dump()) << text;
+  }
+  EXPECT_EQ(Json::parse("-0.0").dump(), "-0.0");
+  EXPECT_EQ(Json::parse("1.0").dump(), "1.0");
+}
+
 TEST(Json, DecodesUnicodeEscapes) {
   EXPECT_EQ(Json::parse(R"("\u00e9\ud83d\ude00")").as_string(), "\xc3\xa9\xf0\x9f\x98\x80");
 }
