@@ -10,18 +10,8 @@ seconds=${1:-60}
 log() { printf '\n== %s\n' "$*"; }
 start=$SECONDS
 
-packages=(clang-14 libclang-rt-14-dev cmake ninja-build libfmt-dev)
-missing=()
-for p in "${packages[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-done
-if [ ${#missing[@]} -gt 0 ]; then
-  log "installing system packages: ${missing[*]}"
-  sudo=""
-  [ "$(id -u)" -eq 0 ] || sudo="sudo"
-  $sudo apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}"
-fi
+source scripts/ensure_packages.sh
+ensure_packages clang-14 libclang-rt-14-dev cmake ninja-build libfmt-dev
 
 log "building the fuzz targets in build-fuzz/"
 cmake -S tests/fuzz -B build-fuzz -G Ninja -DCMAKE_CXX_COMPILER=clang++-14 >/dev/null

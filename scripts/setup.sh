@@ -7,18 +7,8 @@ cd "$(dirname "$0")/.."
 
 log() { printf '\n== %s\n' "$*"; }
 
-packages=(cmake ninja-build g++ libfmt-dev libgtest-dev llvm-14-dev python3-venv)
-missing=()
-for p in "${packages[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-done
-if [ ${#missing[@]} -gt 0 ]; then
-  log "installing system packages: ${missing[*]}"
-  sudo=""
-  [ "$(id -u)" -eq 0 ] || sudo="sudo"
-  $sudo apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}"
-fi
+source scripts/ensure_packages.sh
+ensure_packages cmake ninja-build g++ libfmt-dev libgtest-dev llvm-14-dev python3-venv
 
 PYTHON="${PYTHON:-python3}"
 if [ ! -x .venv/bin/python ]; then
