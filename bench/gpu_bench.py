@@ -188,6 +188,30 @@ def bench_us(fn) -> float:
     return do_bench(fn, warmup=25, rep=200, return_mode="median") * 1e3
 
 
+def graph_replay(fn):
+    """fn captured in a CUDA graph (after a warm-up on a side stream); returns the replay function.
+    Timing the replay measures the GPU work alone, without the Python call in front of it."""
+    side = torch.cuda.Stream()
+    side.wait_stream(torch.cuda.current_stream())
+    with torch.cuda.stream(side):
+        for _ in range(3):
+            fn()
+    torch.cuda.current_stream().wait_stream(side)
+    graph = torch.cuda.CUDAGraph()
+    with torch.cuda.graph(graph):
+        fn()
+    return graph.replay
+
+
+def gpu_us(fn) -> Optional[float]:
+    """The GPU time of fn: do_bench of its CUDA-graph replay (None if fn cannot be captured)."""
+    try:
+        return bench_us(graph_replay(fn))
+    except Exception:  # noqa: BLE001 - a baseline that cannot be captured just has no GPU-only figure
+        torch.cuda.synchronize()
+        return None
+
+
 def copy_bandwidth() -> float:
     """Device-to-device copy, bytes read + written per second."""
     src = torch.empty(256 * 2**20, dtype=torch.uint8, device=DEV)
@@ -208,16 +232,28 @@ def robocache_call(kernel, args):
 
 
 def host_launch_cost(kernel, args, calls: int = 2000) -> dict:
-    """CPU time per call over many calls without a sync (the GPU queue absorbs them)."""
+    """CPU time per call over many calls without a sync (the GPU queue absorbs them): allocating
+    the output each call, writing into a preallocated `out=`, and torch's own x.add_(1)."""
+
+    def per_call(fn) -> float:
+        for _ in range(50):
+            fn()
+        torch.cuda.synchronize()
+        t0 = time.perf_counter()
+        for _ in range(calls):
+            fn()
+        t1 = time.perf_counter()
+        torch.cuda.synchronize()
+        return (t1 - t0) / calls * 1e6
+
     fn = robocache_call(kernel, args)
-    for _ in range(50):
-        fn()
-    torch.cuda.synchronize()
-    t0 = time.perf_counter()
-    for _ in range(calls):
-        fn()
-    t1 = time.perf_counter()
-    torch.cuda.synchronize()
+    alloc_us = per_call(fn)
+    out = fn()
+    if kernel.spec["op"] == "fuse":
+        streams, tgt = args
+        out_us = per_call(lambda: kernel(streams, tgt, out=out))
+    else:
+        out_us = per_call(lambda: kernel(*args, out=out))
     x = torch.zeros(16, device=DEV)
     for _ in range(50):
         x.add_(1)
@@ -227,7 +263,8 @@ def host_launch_cost(kernel, args, calls: int = 2000) -> dict:
         x.add_(1)
     t3 = time.perf_counter()
     torch.cuda.synchronize()
-    return {"robocache_us_per_call": (t1 - t0) / calls * 1e6, "torch_add_us_per_call": (t3 - t2) / calls * 1e6}
+    return {"robocache_us_per_call": alloc_us, "robocache_out_us_per_call": out_us,
+            "torch_add_us_per_call": (t3 - t2) / calls * 1e6}
 
 
 def git_commit() -> str:
@@ -248,7 +285,8 @@ def run_case(case: Case, bw: float, args, emit) -> None:
     ref = c["eager"]()
     torch.cuda.synchronize()
     eager_us = bench_us(c["eager"])
-    emit({**common, "impl": "eager", "us": round(eager_us, 2)})
+    eager_gpu = gpu_us(c["eager"])
+    emit({**common, "impl": "eager", "us": round(eager_us, 2), "gpu_us": eager_gpu and round(eager_gpu, 2)})
 
     compiled_us = None
     if not args.no_compile:
@@ -259,7 +297,9 @@ def run_case(case: Case, bw: float, args, emit) -> None:
             torch.cuda.synchronize()
             first_s = time.perf_counter() - t0
             compiled_us = bench_us(lambda: cfn(*c["eager_args"]))
-            emit({**common, "impl": "torch.compile", "us": round(compiled_us, 2), "first_call_s": round(first_s, 2)})
+            compiled_gpu = gpu_us(lambda: cfn(*c["eager_args"]))
+            emit({**common, "impl": "torch.compile", "us": round(compiled_us, 2), "first_call_s": round(first_s, 2),
+                  "gpu_us": compiled_gpu and round(compiled_gpu, 2)})
         except Exception as e:  # a baseline that fails to compile is reported, not fatal
             emit({**common, "impl": "torch.compile", "us": None, "error": f"{type(e).__name__}: {e}"[:300]})
 
@@ -268,16 +308,18 @@ def run_case(case: Case, bw: float, args, emit) -> None:
     torch.cuda.synchronize()
     err = max_error(out, ref)
     us = bench_us(robocache_call(kernel, c["args"]))
-    row = {**common, "impl": "robocache", "us": round(us, 2), "eager_us": round(eager_us, 2),
+    rc_gpu = gpu_us(robocache_call(kernel, c["args"]))
+    row = {**common, "impl": "robocache", "us": round(us, 2), "gpu_us": rc_gpu and round(rc_gpu, 2),
+           "eager_us": round(eager_us, 2),
            "compiled_us": None if compiled_us is None else round(compiled_us, 2),
            "max_abs_err_vs_eager": err, "config": getattr(kernel, "config", None), "key": kernel.key[:16]}
     emit(row)
 
     if args.tune and hasattr(robocache, "tune"):
-        heuristic_cfg = robocache.heuristic_config(c["spec"], "cuda")
         t0 = time.perf_counter()
         res = robocache.tune(c["spec"], [c["args"]], target="cuda", progress=False)
         tune_s = time.perf_counter() - t0
+        heuristic_cfg = res.rows[0].config  # the config space starts with the heuristic
         heur = robocache.compile(c["spec"], "cuda", config=heuristic_cfg)
         tuned = robocache.compile(c["spec"], "cuda", config=res.best)
         # Interleave the two so drift in clocks hits both alike.
@@ -324,9 +366,13 @@ def main() -> int:
         extra = ""
         if row["impl"] == "robocache":
             extra = f"  floor {row['floor_us']:.1f}  target {row['target_us']}  err {row['max_abs_err_vs_eager']:.2g}"
+        if row["impl"] == "host-launch":
+            extra = f"  with out= {row['out_us']}  torch x.add_(1) {row['torch_add_us']}"
         if row["impl"] == "robocache-tuned":
             extra = f"  heuristic {row['heuristic_us']:.1f}  tune {row['tune_seconds']:.1f}s  {row['tuned_config']}"
-        print(f"{row['case']:<4} {row['impl']:<16} {us if us is not None else 'n/a':>9} us{extra}", flush=True)
+        gpu = row.get("gpu_us")
+        gpu_text = f"  (GPU only {gpu:.2f})" if gpu else ""
+        print(f"{row['case']:<4} {row['impl']:<16} {us if us is not None else 'n/a':>9} us{gpu_text}{extra}", flush=True)
 
     emit({"case": "bandwidth", "impl": "copy", "us": None, "bytes_per_s": bw})
     print(f"device {device}, copy bandwidth {bw / 1e12:.2f} TB/s, results -> {path}", flush=True)
@@ -340,8 +386,10 @@ def main() -> int:
         kernel = robocache.compile(c["spec"], "cuda")
         cost = host_launch_cost(kernel, c["args"])
         emit({"case": name, "impl": "host-launch", "us": round(cost["robocache_us_per_call"], 2),
+              "out_us": round(cost["robocache_out_us_per_call"], 2),
               "torch_add_us": round(cost["torch_add_us_per_call"], 2), "calls": 2000,
-              "what": "CPU time per Python call (allocating the output), no sync; torch_add_us: x.add_(1) on 16 floats"})
+              "what": "CPU time per Python call, no sync: us allocating the output, out_us writing into "
+                      "out=; torch_add_us: x.add_(1) on 16 floats, on the same host"})
     return 0
 
 

@@ -4,6 +4,8 @@
 
 namespace robocache {
 
+std::vector<Config> Backend::config_space(const Spec& spec) const { return {default_config(spec)}; }
+
 std::string Backend::emit(const KernelSource& source, const std::string& form) const {
   throw ArgumentError("emit", "target '" + source.target.name() + "' cannot emit '" + form + "'");
 }

@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "compiler/pipeline.h"
 #include "compiler/spec.h"
@@ -25,6 +26,9 @@ struct KernelArgs {
 struct WorkShape {
   std::int64_t rows = 0;
   std::int64_t items = 0;
+  /// CUDA: blocks that share one tile of items (a fuse gives each modality its own block); the
+  /// kernel covers every (tile, part) pair whatever the grid, so this only sets the parallelism.
+  std::int64_t blocks_per_tile = 1;
 };
 
 /// Where a launch goes: a CUDA device and stream; ignored on the CPU.
@@ -53,6 +57,8 @@ class Backend {
   virtual std::string generator_identity() const = 0;
   /// The config used when no tuning data exists.
   virtual Config default_config(const Spec& spec) const = 0;
+  /// The configs the tuner sweeps for spec; the first is default_config(spec), none repeats.
+  virtual std::vector<Config> config_space(const Spec& spec) const;
   /// Specialises the op's code for spec and config.
   virtual KernelSource generate(const Spec& spec, const Config& config) const = 0;
   /// Compiles generated code; throws CompileError.

@@ -72,6 +72,8 @@ void bind_kernel(py::module_& m) {
       .def_property_readonly("binary_format", [](const CompiledKernel& k) { return k.object_code().format; })
       .def_property_readonly("binary", [](const CompiledKernel& k) { return py::bytes(k.object_code().bytes); })
       .def_property_readonly("origin", &CompiledKernel::origin)
+      .def_property_readonly("config_json",
+                             [](const CompiledKernel& k) { return k.object_code().config.canonical_json(); })
       .def_property_readonly("symbol", [](const CompiledKernel& k) { return k.object_code().symbol; })
       .def("plan",
            [](const CompiledKernel& k, const std::vector<std::optional<ArrayDesc>>& inputs,
@@ -133,17 +135,20 @@ void bind_kernel(py::module_& m) {
            py::arg("arrays"), py::arg("scalars"), py::arg("check_values") = true);
 
   m.def("compile",
-        [](const std::string& spec_json, const std::string& target) {
+        [](const std::string& spec_json, const std::string& target, const std::optional<std::string>& config_json) {
           Spec spec = Spec::parse(spec_json);
+          std::optional<Config> config;
+          if (config_json) config = Config::from_json(Json::parse(*config_json));
           std::shared_ptr<const CompiledKernel> k;
           {
             py::gil_scoped_release release;
-            k = Engine::global().compile(spec, target);
+            k = Engine::global().compile(spec, target, config);
           }
           return std::const_pointer_cast<CompiledKernel>(k);
         },
-        py::arg("spec_json"), py::arg("target"),
-        "Compiles (or finds in the cache) a spec given as JSON text for a target.");
+        py::arg("spec_json"), py::arg("target"), py::arg("config_json") = std::nullopt,
+        "Compiles (or finds in the cache) a spec given as JSON text for a target; config_json "
+        "(JSON text) overrides the tuned or heuristic config.");
   m.def("emit",
         [](const std::string& spec_json, const std::string& target, const std::string& form) {
           Spec spec = Spec::parse(spec_json);

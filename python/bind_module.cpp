@@ -6,4 +6,7 @@ PYBIND11_MODULE(_robocache, m) {
   robocache::python::bind_kernel(m);
   robocache::python::bind_status(m);
   robocache::python::bind_cache(m);
+  robocache::python::bind_tuning(m);
+  robocache::python::bind_dlpack(m);
+  robocache::python::bind_launch(m);
 }

@@ -10,6 +10,12 @@ void bind_errors(pybind11::module_& m);
 void bind_kernel(pybind11::module_& m);
 /// Cache directory maintenance: list, gc, clear, export, import.
 void bind_cache(pybind11::module_& m);
+/// DLPack capsules consumed without any framework: dlpack_view().
+void bind_dlpack(pybind11::module_& m);
+/// The tuning database, config spaces and SM counts, for robocache.tuning.
+void bind_tuning(pybind11::module_& m);
+/// The short launch path for torch tensors: launch_torch().
+void bind_launch(pybind11::module_& m);
 /// Backend probes and cache statistics.
 void bind_status(pybind11::module_& m);
 

@@ -10,6 +10,7 @@ struct CudaDeviceInfo {
   int ordinal = 0;
   std::string name;  ///< e.g. "NVIDIA H100 80GB HBM3"
   std::string arch;  ///< e.g. "sm_90"
+  int sm_count = 0;  ///< streaming multiprocessors (132 on H100 SXM); part of the tuning key
 };
 
 /// Result of probing NVRTC and the driver; never throws.

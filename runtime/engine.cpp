@@ -6,6 +6,8 @@
 
 #include "cache/cache_key.h"
 #include "compiler/errors.h"
+#include "compiler/log.h"
+#include "runtime/cpu/thread_pool.h"
 #include "runtime/cuda_status.h"
 
 namespace robocache {
@@ -26,7 +28,8 @@ bool is_sm_arch(const std::string& t) {
 
 }  // namespace
 
-Engine::Engine(CacheOptions options) : cache_(std::move(options)) {}
+Engine::Engine(CacheOptions options)
+    : cache_(std::move(options)), tuning_path_(tuning_db_path(cache_.options().dir)) {}
 
 Engine& Engine::global() {
   // Leaked on purpose: destroying kernels at exit would unload CUDA modules and JIT dylibs after
@@ -56,9 +59,78 @@ std::shared_ptr<Backend> Engine::backend(const std::string& target) {
   return b;
 }
 
-std::shared_ptr<const CompiledKernel> Engine::compile(const Spec& spec, const std::string& target) {
-  std::shared_ptr<Backend> be = backend(target);
-  const Config config = be->default_config(spec);
+int Engine::sm_count(const std::string& target) {
+  const std::string name = resolve_target(target);
+  std::lock_guard<std::mutex> lock(tuning_mu_);
+  if (auto it = sm_counts_.find(name); it != sm_counts_.end()) return it->second;
+  int count = 0;
+  if (name == "cpu") {
+    count = default_thread_pool().size();
+  } else {
+    for (const CudaDeviceInfo& d : probe_cuda().devices) {
+      if (name == "cuda" || d.arch == name) {
+        count = d.sm_count;
+        break;
+      }
+    }
+  }
+  sm_counts_.emplace(name, count);
+  return count;
+}
+
+TuningKey Engine::tuning_key(const Spec& spec, const std::string& target) {
+  const std::string name = resolve_target(target);  // once: "auto" probes the driver
+  std::shared_ptr<Backend> be = backend(name);
+  return {spec.hash(), be->target().name(), sm_count(name), be->toolchain()};
+}
+
+void Engine::load_tuning_locked() {
+  tuning_loaded_ = true;
+  tuning_ = {};
+  if (tuning_path_.empty()) return;
+  try {
+    tuning_ = TuningDb::load(tuning_path_);
+  } catch (const std::invalid_argument& e) {
+    // Tuning only makes kernels faster: a damaged file must not stop anything from running.
+    warn_once(fmt::format("ignoring the tuning database: {}; heuristic configs are used", e.what()));
+  }
+}
+
+TuningDb Engine::tuning() {
+  std::lock_guard<std::mutex> lock(tuning_mu_);
+  if (!tuning_loaded_) load_tuning_locked();
+  return tuning_;
+}
+
+void Engine::reload_tuning() {
+  std::lock_guard<std::mutex> lock(tuning_mu_);
+  load_tuning_locked();
+}
+
+void Engine::update_tuning(const std::function<void(TuningDb&)>& change) {
+  std::lock_guard<std::mutex> lock(tuning_mu_);
+  load_tuning_locked();
+  change(tuning_);
+  if (!tuning_path_.empty()) tuning_.save(tuning_path_);
+}
+
+Config Engine::choose_config(const Spec& spec, const std::string& target) {
+  const std::string name = resolve_target(target);
+  std::shared_ptr<Backend> be = backend(name);
+  const TuningKey key = tuning_key(spec, name);
+  {
+    std::lock_guard<std::mutex> lock(tuning_mu_);
+    if (!tuning_loaded_) load_tuning_locked();
+    if (auto entry = tuning_.find(key)) return entry->best;
+  }
+  return be->default_config(spec);
+}
+
+std::shared_ptr<const CompiledKernel> Engine::compile(const Spec& spec, const std::string& target,
+                                                      std::optional<Config> requested) {
+  const std::string name = resolve_target(target);
+  std::shared_ptr<Backend> be = backend(name);
+  const Config config = requested ? *requested : choose_config(spec, name);
   const std::string key =
       cache_key({spec.canonical_json(), config.canonical_json(), be->target().identity(),
                  be->toolchain(), be->generator_identity()});

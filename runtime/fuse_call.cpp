@@ -93,7 +93,8 @@ BoundLaunch bind_fuse(const FuseSpec& spec, const std::vector<ArrayView>& arrays
     bl.args.set_int(abi::modality_slot(m, abi::kTimesRowStride), streams[i].times_row_stride);
     bl.args.set_ptr(abi::modality_slot(m, abi::kLengths), streams[i].lengths);
   }
-  bl.work = WorkShape{B, T};
+  // One block per (tile, modality): the modalities of a tile run side by side, not one after another.
+  bl.work = WorkShape{B, T, static_cast<std::int64_t>(streams.size())};
   return bl;
 }
 

@@ -12,7 +12,7 @@ if compgen -G ".whl/*.whl" >/dev/null; then
 fi
 export PYTHONPATH="$PWD/python${PYTHONPATH:+:$PYTHONPATH}" PYTHONUNBUFFERED=1
 export ROBOCACHE_CACHE_DIR=${ROBOCACHE_CACHE_DIR:-/tmp/robocache-bench-cache}
-if ! { cmake -S . -B build-gpu -G Ninja -DROBOCACHE_ENABLE_LLVM=OFF -DROBOCACHE_BUILD_TESTS=OFF \
+if ! { cmake -S . -B build-gpu -G Ninja -DROBOCACHE_ENABLE_LLVM=OFF \
         -DPython_EXECUTABLE="$(command -v python3)" && cmake --build build-gpu -j 16; } >"$OUT/build.log" 2>&1; then
   tail -40 "$OUT/build.log"
   exit 1

@@ -4,8 +4,10 @@
 // Compiled at run time by NVRTC (and by nvcc in the build, so a broken template fails early).
 // It includes nothing: NVRTC then needs no include path into a CUDA toolkit and compiles fast.
 // The host side specialises it only through template arguments built from a spec's enums and
-// integers, e.g. robocache::resample<robocache::bf16, double, 8, 256, 32,
-// robocache::RsGroup<0, 3, 0>, robocache::RsGroup<3, 4, 4>, robocache::RsGroup<7, 1, 2>>.
+// integers, e.g. robocache::resample<robocache::bf16, double, 8, 256, 32, 1, 1,
+// robocache::RsGroup<0, 3, 0>, robocache::RsGroup<3, 4, 4>, robocache::RsGroup<7, 1, 2>>
+// (value type, time type, channels, threads per block, targets per block, channels per access,
+// search strategy, channel groups).
 //
 // Numerics (must agree bit for bit with the CPU backend, docs/semantics.md): time arithmetic in
 // the time type, the weight rounded once to the blend type (f32 for f16/bf16/f32 data, f64 for
@@ -222,23 +224,43 @@ struct RsGroup {
   static constexpr int kMode = Mode;
 };
 
-// Modality Index of a fuse: D channels with Mode, written at channel Offset of the output.
-template <int Index, int Offset, int D, int Mode>
+// Modality Index of a fuse: D channels with Mode, written at channel Offset of the output, W
+// channels per access (a power of two dividing D, Offset and the output's channel count).
+template <int Index, int Offset, int D, int Mode, int W = 1>
 struct FuseMod {
   static_assert(Index >= 0 && Index < 16 && Offset >= 0 && D >= 1, "bad modality");
   static_assert(Mode != interp_mode::kSlerp || D == 4, "slerp needs a modality of 4 channels");
+  static_assert(W >= 1 && D % W == 0 && Offset % W == 0, "the vector width must divide the modality");
   static constexpr int kIndex = Index;
   static constexpr int kOffset = Offset;
   static constexpr int kD = D;
   static constexpr int kMode = Mode;
+  static constexpr int kW = W;
 };
 
+// Search strategies: the numbering of compiler/config.h's SearchStrategy.
+namespace search_mode {
+constexpr int kBinary = 0;  // each target binary-searches its whole row in global memory
+constexpr int kNarrow = 1;  // a tile first brackets its range, stages those times in shared memory
+}  // namespace search_mode
+
+// Shared-memory bytes for a tile's staged source times (Narrow search).
+constexpr int kStageBytes = 8192;
+
 // Per-target brackets handed from the searching threads to the sweeping ones (shared memory).
-// The nearest choice and the cubic quantities exist only when a group needs them.
-template <class Blend, int TPB, bool Cubic, bool Near>
+// The nearest choice and the cubic quantities exist only when a group needs them; the staged
+// times only for the Narrow search.
+template <class Blend, class Time, int TPB, bool Cubic, bool Near, int Search>
 struct TileState {
   static constexpr bool kCubic = Cubic;
   static constexpr bool kNear = Near;
+  // Per-target bytes above; the staging area takes what is left of 44 KiB (static shared memory
+  // is capped at 48 KiB), at most kStageBytes.
+  static constexpr int kPerTarget = static_cast<int>(8 + sizeof(Blend) + 4 + (Near ? 8 : 0) + (Cubic ? 3 * sizeof(Blend) : 0));
+  static constexpr int kStageRoom = (45056 - kPerTarget * TPB) / static_cast<int>(sizeof(Time));
+  static constexpr int kStageWant = kStageBytes / static_cast<int>(sizeof(Time));
+  static constexpr int kStageCap =
+      Search != search_mode::kNarrow || kStageRoom < 2 ? 1 : (kStageRoom < kStageWant ? kStageRoom : kStageWant);
   long long left[TPB];         // held sample, or l of the interval [l, l+1]
   Blend weight[TPB];           // (x - t[l]) / (t[r] - t[l]) rounded to the blend type
   int kind[TPB];               // TargetKind
@@ -246,99 +268,200 @@ struct TileState {
   Blend h[Cubic ? TPB : 1];        // cubic: t[r] - t[l]
   Blend den_l[Cubic ? TPB : 1];    // cubic: time difference of m[l]'s finite difference
   Blend den_r[Cubic ? TPB : 1];    // cubic: time difference of m[r]'s finite difference
+  Time staged[kStageCap];          // narrow: t[first .. first+count)
+  long long ends[2];               // narrow: brackets of the tile's first and last target
+  long long first;                 // narrow: source index of staged[0]
+  int count;                       // narrow: staged times (0: the range did not fit)
 };
 
-// The searching step: targets x_row[0..n) of one row against its first L source times.
+// Largest l with t[l] <= x, given t[lo] <= x < t[hi], found by the 32 lanes of a warp together:
+// each step probes 32 points of (lo, hi) and keeps the piece the ballot points at, so a row of S
+// samples takes about log33(S) dependent loads instead of log2(S). All 32 lanes must call it.
+template <class Time>
+__device__ __forceinline__ long long warp_search_left(const Time* t, long long lo, long long hi, Time x) {
+  const int lane = static_cast<int>(threadIdx.x & 31u);
+  while (hi - lo > 1) {
+    const long long span = hi - lo;
+    // lo + floor(span * j / 33) for probe j = lane + 1, without overflowing for huge rows.
+    auto at = [&](long long j) { return lo + (span / 33) * j + ((span % 33) * j) / 33; };
+    const unsigned ballot = __ballot_sync(0xffffffffu, t[at(lane + 1)] <= x);
+    const int k = __popc(ballot);  // sorted times: the first k probes are <= x
+    const long long nlo = k ? at(k) : lo;
+    const long long nhi = k < 32 ? at(k + 1) : hi;
+    lo = nlo;
+    hi = nhi;
+  }
+  return lo;
+}
+
+// Fills target i's entry from its bracket: left is the held sample (edges) or l of [l, l+1] with
+// tl = t[l], tr = t[l+1] when interior. t is the whole row (the cubic neighbours are read there).
+template <class Blend, class Time, class State>
+__device__ __forceinline__ void store_bracket(State& st, int i, const Time* t, long long L, Time x, long long left,
+                                              bool interior, Time tl, Time tr) {
+  Blend weight = Blend(0);
+  int kind = kCopy;
+  long long near = left;
+  Blend h = Blend(0), den_l = Blend(0), den_r = Blend(0);
+  if (interior) {
+    const Time a = div_rn(sub_rn(x, tl), sub_rn(tr, tl));
+    weight = to_blend<Blend, Time>(a);
+    // A zero weight (an exact hit, or one too small for the blend type) copies v[l]:
+    // fma(0, d, v) would turn -0 into +0 and an infinite neighbour into NaN.
+    kind = weight == Blend(0) ? kCopy : kBlend;
+    if constexpr (State::kNear) near = sub_rn(x, tl) <= sub_rn(tr, x) ? left : left + 1;
+    if constexpr (State::kCubic) {
+      const long long l0 = left == 0 ? 0 : left - 1;          // m[l] = (v[l+1]-v[l0]) / (t[l+1]-t[l0])
+      const long long r1 = left + 1 == L - 1 ? left + 1 : left + 2;  // m[r] = (v[r1]-v[l]) / (t[r1]-t[l])
+      h = to_blend<Blend, Time>(sub_rn(tr, tl));
+      den_l = to_blend<Blend, Time>(sub_rn(tr, t[l0]));
+      den_r = to_blend<Blend, Time>(sub_rn(t[r1], tl));
+    }
+  }
+  st.left[i] = left;
+  st.weight[i] = weight;
+  st.kind[i] = kind;
+  if constexpr (State::kNear) st.near[i] = near;
+  if constexpr (State::kCubic) {
+    st.h[i] = h;
+    st.den_l[i] = den_l;
+    st.den_r[i] = den_r;
+  }
+}
+
+// The Binary searching step: targets x_row[0..n) of one row against its first L source times.
 template <class Blend, class Time, class State>
 __device__ __forceinline__ void find_brackets(State& st, const Time* t, long long L, const Time* x_row, int n,
                                               int tid, int nthreads) {
   for (int i = tid; i < n; i += nthreads) {
     const Time x = x_row[i];
-    long long left = 0;
-    Blend weight = Blend(0);
-    int kind = kCopy;
-    long long near = 0;
-    Blend h = Blend(0), den_l = Blend(0), den_r = Blend(0);
-    bool interior = false;
     if (x != x) {
-      kind = kNan;
+      st.kind[i] = kNan;
+      st.left[i] = 0;
+      if constexpr (State::kNear) st.near[i] = 0;
     } else if (x <= t[0]) {
-      left = 0;
+      store_bracket<Blend>(st, i, t, L, x, 0, false, x, x);
     } else if (x >= t[L - 1]) {
-      left = L - 1;
+      store_bracket<Blend>(st, i, t, L, x, L - 1, false, x, x);
     } else {
-      left = search_left(t, L, x);
-      interior = true;
-      const Time tl = t[left];
-      const Time tr = t[left + 1];
-      const Time a = div_rn(sub_rn(x, tl), sub_rn(tr, tl));
-      weight = to_blend<Blend, Time>(a);
-      // A zero weight (an exact hit, or one too small for the blend type) copies v[l]:
-      // fma(0, d, v) would turn -0 into +0 and an infinite neighbour into NaN.
-      kind = weight == Blend(0) ? kCopy : kBlend;
-      if constexpr (State::kNear) near = sub_rn(x, tl) <= sub_rn(tr, x) ? left : left + 1;
-      if constexpr (State::kCubic) {
-        const long long l0 = left == 0 ? 0 : left - 1;          // m[l] = (v[l+1]-v[l0]) / (t[l+1]-t[l0])
-        const long long r1 = left + 1 == L - 1 ? left + 1 : left + 2;  // m[r] = (v[r1]-v[l]) / (t[r1]-t[l])
-        h = to_blend<Blend, Time>(sub_rn(tr, tl));
-        den_l = to_blend<Blend, Time>(sub_rn(tr, t[l0]));
-        den_r = to_blend<Blend, Time>(sub_rn(t[r1], tl));
-      }
-    }
-    st.left[i] = left;
-    st.weight[i] = weight;
-    st.kind[i] = kind;
-    if constexpr (State::kNear) st.near[i] = interior ? near : left;
-    if constexpr (State::kCubic) {
-      st.h[i] = h;
-      st.den_l[i] = den_l;
-      st.den_r[i] = den_r;
+      const long long left = search_left(t, L, x);
+      store_bracket<Blend>(st, i, t, L, x, left, true, t[left], t[left + 1]);
     }
   }
 }
 
-// One channel of one target in an element-wise mode (linear, nearest, previous, cubic).
-// `row` is the batch row's data [S, D]; L its valid samples.
-template <class V, int D, int Mode, class State>
-__device__ __forceinline__ V eval_channel(const State& st, int i, const V* row, long long L, int c) {
+// The Narrow searching step. Warps 0 and 1 bracket the tile's first and last targets together
+// (warp_search_left); the source times between those brackets are staged in shared memory, and
+// every target searches there. A target outside the staged range (unsorted targets, a range too
+// long to stage) searches the row in global memory: the bracket is unique, so either way gives
+// the same answer.
+template <class Blend, class Time, class State, int BlockThreads>
+__device__ __forceinline__ void find_brackets_narrow(State& st, const Time* t, long long L, const Time* x_row, int n) {
+  static_assert(BlockThreads >= 64, "the narrow search uses two warps");
+  const int tid = static_cast<int>(threadIdx.x);
+  const int warp = tid >> 5;
+  if (warp < 2) {
+    const Time x = x_row[warp == 0 ? 0 : n - 1];
+    long long e;
+    if (x != x) {
+      e = -1;  // NaN: no range
+    } else if (x <= t[0]) {
+      e = 0;
+    } else if (x >= t[L - 1]) {
+      e = L - 1;
+    } else {
+      e = warp_search_left(t, 0, L - 1, x);
+    }
+    if ((tid & 31) == 0) st.ends[warp] = e;
+  }
+  __syncthreads();
+  const long long e0 = st.ends[0], e1 = st.ends[1];
+  const long long first = e0 < e1 ? e0 : e1;
+  long long last = (e0 < e1 ? e1 : e0) + 1;
+  if (last > L - 1) last = L - 1;
+  const long long count = first < 0 ? 0 : last - first + 1;
+  const int staged = count <= State::kStageCap ? static_cast<int>(count) : 0;
+  for (int j = tid; j < staged; j += BlockThreads) st.staged[j] = t[first + j];
+  __syncthreads();
+  const Time* s = st.staged;
+  for (int i = tid; i < n; i += BlockThreads) {
+    const Time x = x_row[i];
+    if (x != x) {
+      st.kind[i] = kNan;
+      st.left[i] = 0;
+      if constexpr (State::kNear) st.near[i] = 0;
+    } else if (x <= t[0]) {
+      store_bracket<Blend>(st, i, t, L, x, 0, false, x, x);
+    } else if (x >= t[L - 1]) {
+      store_bracket<Blend>(st, i, t, L, x, L - 1, false, x, x);
+    } else if (staged >= 2 && s[0] <= x && x < s[staged - 1]) {
+      const long long k = search_left(s, staged, x);
+      store_bracket<Blend>(st, i, t, L, x, first + k, true, s[k], s[k + 1]);
+    } else {
+      const long long left = search_left(t, L, x);
+      store_bracket<Blend>(st, i, t, L, x, left, true, t[left], t[left + 1]);
+    }
+  }
+}
+
+// W consecutive values, moved with one (aligned) access.
+template <class V, int W>
+struct alignas(sizeof(V) * W) VecOf {
+  V v[W];
+};
+
+// Channels [c, c+W) of target i in an element-wise mode (linear, nearest, previous, cubic), into
+// r. `row` is the batch row's data [S, D]; L its valid samples.
+template <class V, int D, int W, int Mode, class State>
+__device__ __forceinline__ void eval_chunk(const State& st, int i, const V* row, long long L, int c, VecOf<V, W>& r) {
   using Ops = ValueOps<V>;
   using Blend = typename Ops::Blend;
+  using Vec = VecOf<V, W>;
   const int kind = st.kind[i];
-  if (kind == kNan) return Ops::nan();
+  if (kind == kNan) {
+    for (int k = 0; k < W; ++k) r.v[k] = Ops::nan();
+    return;
+  }
   const long long l = st.left[i];
   if constexpr (Mode == interp_mode::kNearest) {
-    return row[st.near[i] * D + c];
+    r = *reinterpret_cast<const Vec*>(row + st.near[i] * D + c);
   } else if constexpr (Mode == interp_mode::kPrevious) {
-    return row[l * D + c];
+    r = *reinterpret_cast<const Vec*>(row + l * D + c);
   } else {
-    const V* vl = row + l * D + c;
-    if (kind == kCopy) return *vl;
-    const Blend lo = Ops::widen(vl[0]);
-    const Blend hi = Ops::widen(vl[D]);
+    const Vec lo_v = *reinterpret_cast<const Vec*>(row + l * D + c);
+    if (kind == kCopy) {
+      r = lo_v;
+      return;
+    }
+    const Vec hi_v = *reinterpret_cast<const Vec*>(row + (l + 1) * D + c);
     const Blend a = st.weight[i];
-    if constexpr (Mode == interp_mode::kLinear) {
-      return Ops::narrow(fma_rn(a, sub_rn(hi, lo), lo));
-    } else {
-      static_assert(Mode == interp_mode::kCubic, "element-wise modes only");
-      // Finite-difference tangents in the blend type; 0 where the time difference is 0.
-      const long long l0 = l == 0 ? 0 : l - 1;
-      const long long r1 = l + 1 == L - 1 ? l + 1 : l + 2;
-      const Blend dl = st.den_l[i], dr = st.den_r[i];
-      const Blend ml = dl == Blend(0) ? Blend(0) : div_rn(sub_rn(hi, Ops::widen(row[l0 * D + c])), dl);
-      const Blend mr = dr == Blend(0) ? Blend(0) : div_rn(sub_rn(Ops::widen(row[r1 * D + c]), lo), dr);
-      const Blend h = st.h[i];
-      const Blend s = a;
-      const Blend s2 = mul_rn(s, s);
-      const Blend s3 = mul_rn(s2, s);
-      const Blend h00 = add_rn(sub_rn(mul_rn(Blend(2), s3), mul_rn(Blend(3), s2)), Blend(1));
-      const Blend h10 = add_rn(sub_rn(s3, mul_rn(Blend(2), s2)), s);
-      const Blend h01 = add_rn(mul_rn(Blend(-2), s3), mul_rn(Blend(3), s2));
-      const Blend h11 = sub_rn(s3, s2);
-      Blend r = mul_rn(h00, lo);
-      r = add_rn(r, mul_rn(mul_rn(h10, h), ml));
-      r = add_rn(r, mul_rn(h01, hi));
-      r = add_rn(r, mul_rn(mul_rn(h11, h), mr));
-      return Ops::narrow(r);
+    for (int k = 0; k < W; ++k) {
+      const Blend lo = Ops::widen(lo_v.v[k]);
+      const Blend hi = Ops::widen(hi_v.v[k]);
+      if constexpr (Mode == interp_mode::kLinear) {
+        r.v[k] = Ops::narrow(fma_rn(a, sub_rn(hi, lo), lo));
+      } else {
+        static_assert(Mode == interp_mode::kCubic, "element-wise modes only");
+        // Finite-difference tangents in the blend type; 0 where the time difference is 0.
+        const long long l0 = l == 0 ? 0 : l - 1;
+        const long long r1 = l + 1 == L - 1 ? l + 1 : l + 2;
+        const Blend dl = st.den_l[i], dr = st.den_r[i];
+        const Blend ml = dl == Blend(0) ? Blend(0) : div_rn(sub_rn(hi, Ops::widen(row[l0 * D + c + k])), dl);
+        const Blend mr = dr == Blend(0) ? Blend(0) : div_rn(sub_rn(Ops::widen(row[r1 * D + c + k]), lo), dr);
+        const Blend h = st.h[i];
+        const Blend s = a;
+        const Blend s2 = mul_rn(s, s);
+        const Blend s3 = mul_rn(s2, s);
+        const Blend h00 = add_rn(sub_rn(mul_rn(Blend(2), s3), mul_rn(Blend(3), s2)), Blend(1));
+        const Blend h10 = add_rn(sub_rn(s3, mul_rn(Blend(2), s2)), s);
+        const Blend h01 = add_rn(mul_rn(Blend(-2), s3), mul_rn(Blend(3), s2));
+        const Blend h11 = sub_rn(s3, s2);
+        Blend v = mul_rn(h00, lo);
+        v = add_rn(v, mul_rn(mul_rn(h10, h), ml));
+        v = add_rn(v, mul_rn(h01, hi));
+        v = add_rn(v, mul_rn(mul_rn(h11, h), mr));
+        r.v[k] = Ops::narrow(v);
+      }
     }
   }
 }
@@ -385,34 +508,64 @@ __device__ __forceinline__ void eval_slerp(const State& st, int i, const V* row,
   for (int k = 0; k < 4; ++k) o[k] = Ops::narrow(div_rn(q[k], norm));
 }
 
-// Channel c of target i, if it belongs to group G. Slerp groups are computed by the thread of
-// their first channel (it writes all four); the other three threads of the group do nothing.
-template <class V, int D, class G, class State>
+// Channels [c, c+W) of target i, if they belong to group G (W divides every group's start and
+// size, so a chunk lies in one group). A slerp group is computed by the chunk holding its first
+// channel, which writes all four.
+template <class V, int D, int W, class G, class State>
 __device__ __forceinline__ void eval_group(const State& st, int i, const V* row, long long L, int c, V* o) {
   if (c < G::kStart || c >= G::kStart + G::kSize) return;
   if constexpr (G::kMode == interp_mode::kSlerp) {
     if (c == G::kStart) eval_slerp<V, D>(st, i, row, c, o);
   } else {
-    *o = eval_channel<V, D, G::kMode>(st, i, row, L, c);
+    VecOf<V, W> r;
+    eval_chunk<V, D, W, G::kMode>(st, i, row, L, c, r);
+    *reinterpret_cast<VecOf<V, W>*>(o) = r;
   }
 }
 
-// One tile of n consecutive targets of one row: the first threads search their target's bracket
-// into shared memory, then all threads sweep the tile's (target, channel) pairs, so reads of data
-// rows and writes of the output are contiguous. out_tile points at the tile's first output row
-// (plus the channel offset of a fuse modality); output rows are OutStride elements apart.
-template <class V, class Time, int D, int OutStride, int BlockThreads, class State, class... Gs>
-__device__ __forceinline__ void resample_tile(State& st, const V* row, const Time* t, long long L, const Time* x_row,
-                                              int n, V* out_tile) {
-  using Blend = typename ValueOps<V>::Blend;
-  find_brackets<Blend>(st, t, L, x_row, n, static_cast<int>(threadIdx.x), BlockThreads);
-  __syncthreads();
-  const int pairs = n * D;
+// The sweeping step: all threads cover the tile's (target, W-channel chunk) pairs, so reads of
+// data rows and writes of the output are contiguous.
+template <class V, int D, int OutStride, int W, int BlockThreads, class State, class... Gs>
+__device__ __forceinline__ void sweep_tile(const State& st, const V* row, long long L, int n, V* out_tile) {
+  static_assert(D % W == 0 && OutStride % W == 0, "the vector width must divide the channels");
+  constexpr int kChunks = D / W;
+  const int pairs = n * kChunks;
   for (int p = threadIdx.x; p < pairs; p += BlockThreads) {
-    const int i = p / D;
-    const int c = p - i * D;
+    const int i = p / kChunks;
+    const int c = (p - i * kChunks) * W;
     V* o = out_tile + static_cast<long long>(i) * OutStride + c;
-    (eval_group<V, D, Gs>(st, i, row, L, c, o), ...);
+    (eval_group<V, D, W, Gs>(st, i, row, L, c, o), ...);
+  }
+}
+
+// Whether p is aligned for W-value accesses of V.
+template <class V, int W>
+__device__ __forceinline__ bool vec_aligned(const void* p) {
+  return reinterpret_cast<unsigned long long>(p) % (sizeof(V) * W) == 0;
+}
+
+// One tile of n consecutive targets of one row: find every target's bracket into shared memory,
+// then sweep. out_tile points at the tile's first output row (plus the channel offset of a fuse
+// modality); output rows are OutStride elements apart. `vec` says the base pointers allow W-wide
+// accesses; otherwise the tile is swept one channel at a time.
+template <class V, class Time, int D, int OutStride, int W, int BlockThreads, int Search, class State, class... Gs>
+__device__ __forceinline__ void resample_tile(State& st, const V* row, const Time* t, long long L, const Time* x_row,
+                                              int n, V* out_tile, bool vec) {
+  using Blend = typename ValueOps<V>::Blend;
+  if constexpr (Search == search_mode::kNarrow) {
+    find_brackets_narrow<Blend, Time, State, BlockThreads>(st, t, L, x_row, n);
+  } else {
+    find_brackets<Blend>(st, t, L, x_row, n, static_cast<int>(threadIdx.x), BlockThreads);
+  }
+  __syncthreads();
+  if constexpr (W > 1) {
+    if (vec) {
+      sweep_tile<V, D, OutStride, W, BlockThreads, State, Gs...>(st, row, L, n, out_tile);
+    } else {
+      sweep_tile<V, D, OutStride, 1, BlockThreads, State, Gs...>(st, row, L, n, out_tile);
+    }
+  } else {
+    sweep_tile<V, D, OutStride, 1, BlockThreads, State, Gs...>(st, row, L, n, out_tile);
   }
   __syncthreads();  // the next tile (or modality) reuses the shared arrays
 }
@@ -425,19 +578,21 @@ struct ModeFlags {
 
 // resample: one block handles a tile of TargetsPerBlock consecutive targets of one batch row.
 // Tiles are visited with a grid-stride loop, so any grid size (even one capped at 2^31-1
-// blocks) covers any B*T. Gs are the channel groups (RsGroup), consecutive and tiling [0, D).
-template <class V, class Time, int D, int BlockThreads, int TargetsPerBlock, class... Gs>
+// blocks) covers any B*T. Gs are the channel groups (RsGroup), consecutive and tiling [0, D);
+// W (channels per access) divides every group's start and size; Search is a search_mode.
+template <class V, class Time, int D, int BlockThreads, int TargetsPerBlock, int W, int Search, class... Gs>
 __global__ void __launch_bounds__(BlockThreads) resample(RcArgs args) {
   static_assert(D >= 1, "D must be positive");
   static_assert(sizeof...(Gs) >= 1, "at least one channel group");
   static_assert((0 + ... + Gs::kSize) == D, "groups must tile the channels");
+  static_assert(((Gs::kStart % W == 0 && Gs::kSize % W == 0) && ...), "the vector width must divide every group");
   static_assert(BlockThreads >= 32 && BlockThreads <= 1024, "block size out of range");
   static_assert(TargetsPerBlock >= 1 && TargetsPerBlock <= 1024, "tile size out of range");
   static_assert(static_cast<long long>(TargetsPerBlock) * D <= 0x7fffffffLL,
                 "a tile's (target, channel) pairs are counted in an int");
   using Blend = typename ValueOps<V>::Blend;
   using Flags = ModeFlags<Gs...>;
-  using State = TileState<Blend, TargetsPerBlock, Flags::kCubic, Flags::kNear>;
+  using State = TileState<Blend, Time, TargetsPerBlock, Flags::kCubic, Flags::kNear, Search>;
 
   const V* __restrict__ data = reinterpret_cast<const V*>(args.slot[resample_slot::kData]);
   const Time* __restrict__ src_times = reinterpret_cast<const Time*>(args.slot[resample_slot::kSrcTimes]);
@@ -449,6 +604,7 @@ __global__ void __launch_bounds__(BlockThreads) resample(RcArgs args) {
   const long long src_stride = static_cast<long long>(args.slot[resample_slot::kSrcRowStride]);
   const long long tgt_stride = static_cast<long long>(args.slot[resample_slot::kTgtRowStride]);
   const long long* __restrict__ lengths = reinterpret_cast<const long long*>(args.slot[resample_slot::kLengths]);
+  const bool vec = vec_aligned<V, W>(data) && vec_aligned<V, W>(out);
 
   __shared__ State st;
 
@@ -459,16 +615,16 @@ __global__ void __launch_bounds__(BlockThreads) resample(RcArgs args) {
     const long long t0 = (tile - b * tiles_per_row) * TargetsPerBlock;
     const int n = static_cast<int>(T - t0 < TargetsPerBlock ? T - t0 : TargetsPerBlock);
     const long long L = lengths ? lengths[b] : S;
-    resample_tile<V, Time, D, D, BlockThreads, State, Gs...>(st, data + b * S * D, src_times + b * src_stride, L,
-                                                             tgt_times + b * tgt_stride + t0, n,
-                                                             out + (b * T + t0) * D);
+    resample_tile<V, Time, D, D, W, BlockThreads, Search, State, Gs...>(
+        st, data + b * S * D, src_times + b * src_stride, L, tgt_times + b * tgt_stride + t0, n,
+        out + (b * T + t0) * D, vec);
   }
 }
 
 // One modality of a fuse tile.
-template <class V, class Time, int DTotal, int BlockThreads, class M, class State>
+template <class V, class Time, int DTotal, int BlockThreads, int Search, class M, class State>
 __device__ __forceinline__ void fuse_modality(State& st, const RcArgs& args, long long b, const Time* x_row, int n,
-                                              V* out_tile) {
+                                              V* out, V* out_tile) {
   constexpr int base = fuse_slot::kFirstModality + fuse_slot::kPerModality * M::kIndex;
   const V* data = reinterpret_cast<const V*>(args.slot[base + fuse_slot::kData]);
   const Time* times = reinterpret_cast<const Time*>(args.slot[base + fuse_slot::kTimes]);
@@ -476,23 +632,26 @@ __device__ __forceinline__ void fuse_modality(State& st, const RcArgs& args, lon
   const long long stride = static_cast<long long>(args.slot[base + fuse_slot::kTimesRowStride]);
   const long long* lengths = reinterpret_cast<const long long*>(args.slot[base + fuse_slot::kLengths]);
   const long long L = lengths ? lengths[b] : S;
-  resample_tile<V, Time, M::kD, DTotal, BlockThreads, State, RsGroup<0, M::kD, M::kMode>>(
-      st, data + b * S * M::kD, times + b * stride, L, x_row, n, out_tile + M::kOffset);
+  const bool vec = vec_aligned<V, M::kW>(data) && vec_aligned<V, M::kW>(out);
+  resample_tile<V, Time, M::kD, DTotal, M::kW, BlockThreads, Search, State, RsGroup<0, M::kD, M::kMode>>(
+      st, data + b * S * M::kD, times + b * stride, L, x_row, n, out_tile + M::kOffset, vec);
 }
 
 // fuse: every modality (FuseMod, in argument order) resampled onto one timeline in one launch.
-// A block takes a tile of targets of one row and resamples each modality into it in turn.
-template <class V, class Time, int DTotal, int BlockThreads, int TargetsPerBlock, class... Ms>
+// Work item w is (tile w / M, modality w % M): the modalities of a tile go to different blocks
+// and run side by side; a grid-stride loop covers every pair whatever the grid size.
+template <class V, class Time, int DTotal, int BlockThreads, int TargetsPerBlock, int Search, class... Ms>
 __global__ void __launch_bounds__(BlockThreads) fuse(RcArgs args) {
   static_assert(sizeof...(Ms) >= 1 && sizeof...(Ms) <= 16, "1 to 16 modalities");
   static_assert((0 + ... + Ms::kD) == DTotal, "modality dims must add up to the output's");
+  static_assert(((DTotal % Ms::kW == 0) && ...), "a modality's vector width must divide the output's channels");
   static_assert(BlockThreads >= 32 && BlockThreads <= 1024, "block size out of range");
   static_assert(TargetsPerBlock >= 1 && TargetsPerBlock <= 1024, "tile size out of range");
   static_assert(static_cast<long long>(TargetsPerBlock) * DTotal <= 0x7fffffffLL,
                 "a tile's (target, channel) pairs are counted in an int");
   using Blend = typename ValueOps<V>::Blend;
   using Flags = ModeFlags<RsGroup<0, Ms::kD, Ms::kMode>...>;
-  using State = TileState<Blend, TargetsPerBlock, Flags::kCubic, Flags::kNear>;
+  using State = TileState<Blend, Time, TargetsPerBlock, Flags::kCubic, Flags::kNear, Search>;
 
   V* __restrict__ out = reinterpret_cast<V*>(args.slot[fuse_slot::kOut]);
   const Time* __restrict__ tgt_times = reinterpret_cast<const Time*>(args.slot[fuse_slot::kTgtTimes]);
@@ -502,15 +661,21 @@ __global__ void __launch_bounds__(BlockThreads) fuse(RcArgs args) {
 
   __shared__ State st;
 
+  constexpr long long M = sizeof...(Ms);
   const long long tiles_per_row = (T + TargetsPerBlock - 1) / TargetsPerBlock;
-  const long long tiles = B * tiles_per_row;
-  for (long long tile = blockIdx.x; tile < tiles; tile += gridDim.x) {
+  const long long work = B * tiles_per_row * M;
+  for (long long w = blockIdx.x; w < work; w += gridDim.x) {
+    const long long tile = w / M;
+    const int m = static_cast<int>(w - tile * M);
     const long long b = tile / tiles_per_row;
     const long long t0 = (tile - b * tiles_per_row) * TargetsPerBlock;
     const int n = static_cast<int>(T - t0 < TargetsPerBlock ? T - t0 : TargetsPerBlock);
     const Time* x_row = tgt_times + b * tgt_stride + t0;
     V* out_tile = out + (b * T + t0) * DTotal;
-    (fuse_modality<V, Time, DTotal, BlockThreads, Ms>(st, args, b, x_row, n, out_tile), ...);
+    // m is the same for the whole block, so the __syncthreads inside stay uniform.
+    ((m == Ms::kIndex ? fuse_modality<V, Time, DTotal, BlockThreads, Search, Ms>(st, args, b, x_row, n, out, out_tile)
+                      : void()),
+     ...);
   }
 }
 

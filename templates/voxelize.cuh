@@ -123,8 +123,8 @@ struct OutOps<double> {
 }  // namespace voxel_detail
 
 // Out is float or double for mean and max, float/double/unsigned char/int for occupancy, int for
-// count. F is the feature count for mean and max (0 otherwise). A block handles TargetsPerBlock
-// consecutive items of one row; tiles are visited with a grid-stride loop.
+// count. F is the feature count for mean and max (0 otherwise). The host launches one block per
+// TargetsPerBlock items; threads walk all rows' items with a grid-stride loop.
 template <class Coord, class Out, int Mode, int F, int BlockThreads, int TargetsPerBlock>
 __global__ void __launch_bounds__(BlockThreads) voxelize(RcArgs args) {
   static_assert(Mode >= voxel_mode::kOccupancy && Mode <= voxel_mode::kMax, "unknown voxel mode");
@@ -149,65 +149,62 @@ __global__ void __launch_bounds__(BlockThreads) voxelize(RcArgs args) {
   const long long phase = static_cast<long long>(args.slot[voxelize_slot::kPhase]);
   const long long V = X * Y * Z;
 
+  // Every phase is a flat grid-stride loop over its items (cells or points) of all rows: no
+  // per-tile integer division, and the clear phase stores runs of consecutive cells.
   const long long items = phase == 1 ? N : V;
-  const long long tiles_per_row = (items + TargetsPerBlock - 1) / TargetsPerBlock;
-  const long long tiles = B * tiles_per_row;
-  for (long long tile = blockIdx.x; tile < tiles; tile += gridDim.x) {
-    const long long b = tile / tiles_per_row;
-    const long long t0 = (tile - b * tiles_per_row) * TargetsPerBlock;
-    const int n = static_cast<int>(items - t0 < TargetsPerBlock ? items - t0 : TargetsPerBlock);
-    for (int i = threadIdx.x; i < n; i += BlockThreads) {
-      const long long item = t0 + i;
-      if (phase == 0) {
-        const long long cell = b * V + item;
-        for (long long f = 0; f < kCh; ++f) {
-          if constexpr (Mode == voxel_mode::kMax) {
-            out[cell * kCh + f] = voxel_detail::OutOps<Out>::neg_inf();
-          } else {
-            out[cell * kCh + f] = Out(0);
-          }
-        }
-        if constexpr (kFeatureMode) counts[cell] = 0;
-      } else if (phase == 1) {
-        const long long L = lengths ? lengths[b] : N;
-        if (item >= L) continue;
-        const Coord* p = points + (b * N + item) * 3;
-        long long idx[3];
-        bool keep = true;
-        for (int k = 0; k < 3; ++k) {
-          const Coord lo = C::from_bits(args.slot[voxelize_slot::kGridMin + k]);
-          const Coord size = C::from_bits(args.slot[voxelize_slot::kVoxelSize + k]);
-          const long long shape = static_cast<long long>(args.slot[voxelize_slot::kShape + k]);
-          idx[k] = voxel_detail::axis_index(C::cell(p[k], lo, size), shape);
-          keep = keep && idx[k] >= 0;
-        }
-        if (!keep) continue;
-        const long long cell = b * V + (idx[0] * Y + idx[1]) * Z + idx[2];
-        if constexpr (Mode == voxel_mode::kOccupancy) {
-          out[cell] = Out(1);
-        } else if constexpr (Mode == voxel_mode::kCount) {
-          atomicAdd(reinterpret_cast<int*>(out + cell), 1);
+  const long long total = B * items;
+  const long long step = static_cast<long long>(gridDim.x) * BlockThreads;
+  for (long long g = static_cast<long long>(blockIdx.x) * BlockThreads + threadIdx.x; g < total; g += step) {
+    if (phase == 0) {
+      for (long long f = 0; f < kCh; ++f) {
+        if constexpr (Mode == voxel_mode::kMax) {
+          out[g * kCh + f] = voxel_detail::OutOps<Out>::neg_inf();
         } else {
-          const Out* feat = features + (b * N + item) * F;
-          for (long long f = 0; f < F; ++f) {
-            if constexpr (Mode == voxel_mode::kMean) {
-              voxel_detail::OutOps<Out>::add(out + cell * F + f, feat[f]);
-            } else {
-              voxel_detail::OutOps<Out>::max(out + cell * F + f, feat[f]);
-            }
-          }
-          atomicAdd(counts + cell, 1);
+          out[g * kCh + f] = Out(0);
         }
-      } else if constexpr (kFeatureMode) {
-        const long long cell = b * V + item;
-        const int c = counts[cell];
+      }
+      if constexpr (kFeatureMode) counts[g] = 0;
+    } else if (phase == 1) {
+      // One cloud (B = 1) needs no division to find the row.
+      const long long b = B == 1 ? 0 : g / N;
+      const long long item = g - b * N;
+      if (lengths && item >= lengths[b]) continue;
+      const Coord* p = points + g * 3;
+      long long idx[3];
+      bool keep = true;
+      for (int k = 0; k < 3; ++k) {
+        const Coord lo = C::from_bits(args.slot[voxelize_slot::kGridMin + k]);
+        const Coord size = C::from_bits(args.slot[voxelize_slot::kVoxelSize + k]);
+        const long long shape = static_cast<long long>(args.slot[voxelize_slot::kShape + k]);
+        idx[k] = voxel_detail::axis_index(C::cell(p[k], lo, size), shape);
+        keep = keep && idx[k] >= 0;
+      }
+      if (!keep) continue;
+      const long long cell = b * V + (idx[0] * Y + idx[1]) * Z + idx[2];
+      if constexpr (Mode == voxel_mode::kOccupancy) {
+        out[cell] = Out(1);
+      } else if constexpr (Mode == voxel_mode::kCount) {
+        atomicAdd(reinterpret_cast<int*>(out + cell), 1);
+      } else {
+        const Out* feat = features + g * F;
         for (long long f = 0; f < F; ++f) {
-          Out* o = out + cell * F + f;
-          if (c == 0) {
-            *o = Out(0);
-          } else if constexpr (Mode == voxel_mode::kMean) {
-            *o = voxel_detail::OutOps<Out>::div(*o, c);
+          if constexpr (Mode == voxel_mode::kMean) {
+            voxel_detail::OutOps<Out>::add(out + cell * F + f, feat[f]);
+          } else {
+            voxel_detail::OutOps<Out>::max(out + cell * F + f, feat[f]);
           }
+        }
+        atomicAdd(counts + cell, 1);
+      }
+    } else if constexpr (kFeatureMode) {
+      const long long cell = g;
+      const int c = counts[cell];
+      for (long long f = 0; f < F; ++f) {
+        Out* o = out + cell * F + f;
+        if (c == 0) {
+          *o = Out(0);
+        } else if constexpr (Mode == voxel_mode::kMean) {
+          *o = voxel_detail::OutOps<Out>::div(*o, c);
         }
       }
     }

@@ -2,6 +2,7 @@
 #include <algorithm>
 #include <limits>
 #include <memory>
+#include <vector>
 
 #include <fmt/format.h>
 #include <llvm/IR/LLVMContext.h>
@@ -72,6 +73,18 @@ class CpuBackend final : public Backend {
     }
     config.cpu_grain = static_cast<int>(std::clamp<std::int64_t>((1 << 14) / std::max<std::int64_t>(dim, 1), 16, 4096));
     return config;
+  }
+
+  std::vector<Config> config_space(const Spec& spec) const override {
+    // Only the grain matters on the CPU: powers of 4 span "one task per few rows" to "a few big
+    // tasks", around the heuristic's choice, which comes first so ties keep it.
+    std::vector<Config> space{default_config(spec)};
+    for (int grain = 16; grain <= 4096; grain *= 4) {
+      Config c = space.front();
+      c.cpu_grain = grain;
+      if (std::find(space.begin(), space.end(), c) == space.end()) space.push_back(c);
+    }
+    return space;
   }
 
   KernelSource generate(const Spec& spec, const Config& config) const override {

@@ -38,9 +38,11 @@ class CudaLoadedKernel final : public LoadedKernel {
     const DeviceKernel& k = on_device(place.device);
     const std::int64_t tpb = std::max(1, code_.config.targets_per_block);
     const std::int64_t tiles_per_row = work.items / tpb + (work.items % tpb != 0);
+    const std::int64_t parts = std::max<std::int64_t>(1, work.blocks_per_tile);
     // Compared against the cap before multiplying, so no shape can overflow the product.
-    const std::int64_t grid =
+    const std::int64_t tiles =
         tiles_per_row > kMaxGridX / work.rows ? kMaxGridX : std::min(kMaxGridX, work.rows * tiles_per_row);
+    const std::int64_t grid = tiles > kMaxGridX / parts ? kMaxGridX : tiles * parts;
     cuda::ScopedContext scope(k.context.get());
     // The kernel takes one by-value struct of 16 slots; cuLaunchKernel copies it at the call.
     void* params[] = {const_cast<std::uint64_t*>(args.slots.data())};

@@ -38,6 +38,8 @@ class NvrtcBackend final : public Backend {
     return default_cuda_config(spec);
   }
 
+  std::vector<Config> config_space(const Spec& spec) const override { return cuda_config_space(spec); }
+
   KernelSource generate(const Spec& spec, const Config& config) const override {
     return generate_cuda(spec, config, target_);
   }

@@ -37,13 +37,25 @@ KernelSource generate_resample_cuda(const Spec& spec, const Config& config, cons
 /// Same, for any op (resample, fuse, voxelize).
 KernelSource generate_cuda(const Spec& spec, const Config& config, const Target& target);
 
-/// A config that keeps every thread of a block busy: enough targets per block that a tile has at
-/// least ~1024 (target, channel) pairs, capped at 256 targets.
+/// Channels per access a resample kernel uses: the largest power of two not above
+/// config.vector_width that divides the dim and every channel group's start and size.
+int resample_vector_width(const ResampleSpec& spec, const Config& config);
+
+/// Channels per access for fuse modality `modality`: the largest power of two not above
+/// config.vector_width dividing its dim, its output offset and the output's channel count.
+int fuse_vector_width(const FuseSpec& spec, std::size_t modality, const Config& config);
+
+/// The heuristic: 256 threads, 16-byte accesses where the channels allow, the narrow search, and
+/// enough targets per block that a tile has ~1024 (target, chunk) pairs (at most 256 targets).
 Config default_resample_cuda_config(const ResampleSpec& spec);
 
 /// The default config of any op; voxelize uses one item per thread (targets_per_block =
 /// block_threads = 256).
 Config default_cuda_config(const Spec& spec);
+
+/// The configs the tuner sweeps: the heuristic first, then tile and block sizes around it (and, for
+/// resample and fuse, the heuristic with one channel per access and with the binary search).
+std::vector<Config> cuda_config_space(const Spec& spec);
 
 /// Throws SpecError naming the config field the CUDA kernel cannot use.
 void validate_cuda_config(const Config& config);

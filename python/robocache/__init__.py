@@ -13,6 +13,7 @@ from ._native import _robocache as _native
 from ._kernel import Kernel, compile
 from ._status import cache_stats, check_installation
 from .ops import fuse_multimodal, resample_trajectories, voxelize_pointcloud
+from .tuning import TuneResult, tune
 
 CompileError = _native.CompileError
 BackendUnavailable = _native.BackendUnavailable
@@ -25,10 +26,12 @@ __all__ = [
     "CacheMissError",
     "CompileError",
     "Kernel",
+    "TuneResult",
     "cache_stats",
     "check_installation",
     "compile",
     "fuse_multimodal",
     "resample_trajectories",
+    "tune",
     "voxelize_pointcloud",
 ]

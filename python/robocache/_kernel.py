@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 
 import numpy as np
 from typing import Any, Mapping, Sequence, Union
@@ -25,13 +26,19 @@ def _spec_json(spec: SpecLike) -> str:
 
 
 def _check_device_lengths(batch: Batch, index: int, name: str, lo: int, hi: int) -> None:
-    """Lengths on a GPU are checked here (one small sync); host lengths are checked natively."""
-    if not batch.on_cuda or batch.descs[index] is None:
+    """Lengths on a GPU are range-checked here (one small host sync, so only when validating);
+    host lengths are checked natively."""
+    lengths = batch.arrays[index]
+    if not batch.on_cuda or lengths is None:
         return
-    lengths = batch.keep[sum(d is not None for d in batch.descs[:index])]
-    if lengths.numel() and (int(lengths.min()) < lo or int(lengths.max()) > hi):
-        raise ValueError(f"argument '{name}': every length must be in [{lo}, {hi}], "
-                         f"got values in [{int(lengths.min())}, {int(lengths.max())}]")
+    if batch.kind not in ("torch", "cupy"):
+        raise ValueError(f"argument '{name}': lengths on the GPU from {type(lengths).__name__} cannot be "
+                         f"range-checked here; pass validate=False if every length is in [{lo}, {hi}]")
+    if lengths.size if batch.kind == "cupy" else lengths.numel():
+        lo_got, hi_got = int(lengths.min()), int(lengths.max())
+        if lo_got < lo or hi_got > hi:
+            raise ValueError(f"argument '{name}': every length must be in [{lo}, {hi}], "
+                             f"got values in [{lo_got}, {hi_got}]")
 
 
 class Kernel:
@@ -44,11 +51,20 @@ class Kernel:
         source: the generated CUDA C++ or LLVM IR.
 
     Calling it, by op (numpy in → numpy out on the CPU; torch CUDA tensors in → torch out, on the
-    current torch stream):
+    current torch stream), each also taking `validate=` and `stream=`:
         resample:  kernel(data, src_times, tgt_times, lengths=None)
         fuse:      kernel(streams, tgt_times)  with streams = [(data, times) or (data, times, lengths)]
         voxelize:  kernel(points, grid_min, voxel_size, grid_shape, features=None, lengths=None)
-    `validate=True` also checks that source times held in host memory are sorted and free of NaN.
+    `validate=True` also checks that source times held in host memory are sorted and free of NaN;
+    `validate=False` also skips the range check of lengths held on a GPU (a host synchronisation),
+    as CUDA graph capture requires.
+    Arrays: numpy, torch, CuPy, or anything with `__dlpack__` or `__cuda_array_interface__`; the
+    result is the caller's framework (see docs/torch.md). On CUDA the launch goes on the caller's
+    current stream (torch's or CuPy's) unless `stream=` names one (an int handle, a
+    torch.cuda.Stream, a CuPy stream, or anything with `__cuda_stream__`).
+    `out=` (torch tensors only): write into this contiguous tensor of the output's shape and dtype
+    instead of allocating one. Contiguous torch tensors on the current stream take a short native
+    path (see docs/performance.md, "launch cost"); everything else takes the general path.
     """
 
     def __init__(self, native):
@@ -76,20 +92,33 @@ class Kernel:
         """The compiled cubin or host object file."""
         return self._k.binary
 
+    @property
+    def config(self) -> dict:
+        """How this kernel runs (block size, vector width, CPU grain, ...): the config given to
+        compile(), else the tuning database's best, else the heuristic's (docs/tuning.md)."""
+        return json.loads(self._k.config_json)
+
     def __repr__(self) -> str:
         return f"<robocache.Kernel {self._k.spec_json} target={self.target} key={self.key[:12]}>"
 
-    def __call__(self, *args, validate: bool = True, **kwargs):
+    def __call__(self, *args, validate: bool = True, stream=None, out=None, **kwargs):
+        if stream is None and not kwargs and "torch" in sys.modules:
+            result = _native.launch_torch(self._k, args, validate, out)
+            if result is not None:
+                return result
+        if out is not None:
+            raise TypeError("argument 'out': only contiguous torch tensors, with torch tensor inputs, on the "
+                            "current stream and with no other keyword arguments, can be written in place")
         op = self._spec["op"]
         if op == "resample":
-            return self._resample(*args, validate=validate, **kwargs)
+            return self._resample(*args, validate=validate, stream=stream, **kwargs)
         if op == "fuse":
-            return self._fuse(*args, validate=validate, **kwargs)
-        return self._voxelize(*args, **kwargs)
+            return self._fuse(*args, validate=validate, stream=stream, **kwargs)
+        return self._voxelize(*args, validate=validate, stream=stream, **kwargs)
 
     def _fast(self, arrays, scalars, validate):
         """numpy arrays on a CPU kernel go straight to the native short path; None means: take the
-        general path (torch tensors, strided or unsupported arrays)."""
+        general path (other frameworks, strided or unsupported arrays)."""
         if self._k.target != "cpu":
             return None
         return self._k.call_numpy(arrays, scalars, validate)
@@ -102,20 +131,20 @@ class Kernel:
             descs = descs[:-1] + [scratch]
         out, out_desc = batch.empty(shape, dtype)
         self._k.run(descs, list(scalars), out_desc, batch.stream(), validate)
-        return out
+        return batch.result(out)
 
-    def _resample(self, data, src_times, tgt_times, lengths=None, *, validate=True):
-        if lengths is None or (isinstance(lengths, np.ndarray) and lengths.dtype == np.int64):
+    def _resample(self, data, src_times, tgt_times, lengths=None, *, validate=True, stream=None):
+        if stream is None and (lengths is None or (isinstance(lengths, np.ndarray) and lengths.dtype == np.int64)):
             out = self._fast([data, src_times, tgt_times, lengths], (), validate)
             if out is not None:
                 return out
         batch = Batch([data, src_times, tgt_times, lengths], ["data", "src_times", "tgt_times", "lengths"],
-                      index_arrays=("lengths",))
-        if lengths is not None:
-            _check_device_lengths(batch, 3, "lengths", 1, int(batch.keep[0].shape[1]))
+                      index_arrays=("lengths",), stream=stream)
+        if lengths is not None and validate:
+            _check_device_lengths(batch, 3, "lengths", 1, int(batch.descs[0][2][1]))
         return self._launch(batch, (), validate)
 
-    def _fuse(self, streams, tgt_times, *, validate=True):
+    def _fuse(self, streams, tgt_times, *, validate=True, stream=None):
         if not isinstance(streams, (list, tuple)) or not streams:
             raise TypeError("argument 'streams': expected a non-empty list of (data, times) or (data, times, lengths)")
         arrays, names, index = [tgt_times], ["tgt_times"], []
@@ -126,18 +155,20 @@ class Kernel:
             arrays += [data, times, lengths]
             names += [f"streams[{i}].data", f"streams[{i}].times", f"streams[{i}].lengths"]
             index.append(f"streams[{i}].lengths")
-        batch = Batch(arrays, names, index_arrays=tuple(index))
+        batch = Batch(arrays, names, index_arrays=tuple(index), stream=stream)
         for i, s in enumerate(streams):
-            if len(s) == 3 and s[2] is not None:
-                _check_device_lengths(batch, 3 + 3 * i, f"streams[{i}].lengths", 1, int(s[0].shape[1]))
+            if len(s) == 3 and s[2] is not None and validate:
+                _check_device_lengths(batch, 3 + 3 * i, f"streams[{i}].lengths", 1,
+                                      int(batch.descs[1 + 3 * i][2][1]))
         return self._launch(batch, (), validate)
 
-    def _voxelize(self, points, grid_min, voxel_size, grid_shape, features=None, lengths=None):
+    def _voxelize(self, points, grid_min, voxel_size, grid_shape, features=None, lengths=None, *,
+                  validate=True, stream=None):
         batch = Batch([points, features, lengths, None], ["points", "features", "lengths", "counts"],
-                      index_arrays=("lengths",))
-        if lengths is not None:
-            n = int(batch.keep[0].shape[-2]) if batch.keep[0].ndim == 3 else 0
-            _check_device_lengths(batch, 2, "lengths", 0, n)
+                      index_arrays=("lengths",), stream=stream)
+        if lengths is not None and validate:
+            shape = batch.descs[0][2]
+            _check_device_lengths(batch, 2, "lengths", 0, int(shape[-2]) if len(shape) == 3 else 0)
         scalars = _grid_scalars(grid_min, voxel_size, grid_shape)
         return self._launch(batch, scalars, True)
 
@@ -160,14 +191,21 @@ def _grid_scalars(grid_min, voxel_size, grid_shape):
     return _three(grid_min, "grid_min", False) + _three(voxel_size, "voxel_size", True) + shape
 
 
-def compile(spec: SpecLike, target: str = "auto") -> Kernel:  # noqa: A001 - the library's verb
+def compile(spec: SpecLike, target: str = "auto",  # noqa: A001 - the library's verb
+            config: Mapping[str, Any] | None = None) -> Kernel:
     """Compiles `spec` (a dict or JSON text) for `target`, reusing the in-process and disk caches.
 
     target: "auto" (CUDA when a GPU is usable, else the CPU), "cpu", "cuda" (the GPU's arch), or a
     CUDA arch such as "sm_90" (compiles without a GPU; running needs a matching one).
-    Raises ValueError for a bad spec (naming the field), robocache.BackendUnavailable when the
-    target cannot be used here (saying why), robocache.CompileError when compilation fails.
+    config: how the kernel runs, e.g. {"block_threads": 128, "vector_width": 4}; absent fields take
+    their defaults. None: the tuning database's best for this spec and device (robocache.tune),
+    else the backend's heuristic. Kernel.config says which was used.
+    Raises ValueError for a bad spec or config (naming the field), robocache.BackendUnavailable when
+    the target cannot be used here (saying why), robocache.CompileError when compilation fails.
     """
     if not isinstance(target, str):
         raise TypeError(f"target: expected a string, got {type(target).__name__}")
-    return Kernel(_native.compile(_spec_json(spec), target))
+    if config is not None and not isinstance(config, Mapping):
+        raise TypeError(f"config: expected a dict, got {type(config).__name__}")
+    config_json = None if config is None else json.dumps(dict(config))
+    return Kernel(_native.compile(_spec_json(spec), target, config_json))

@@ -4,6 +4,8 @@
     robocache cache stat|ls|verify|gc|clear
     robocache cache export FILE | robocache cache import FILE
     robocache compile SPEC --target T --emit source|ptx|cubin|ir|asm [-o FILE]
+    robocache tune MANIFEST --shapes FILE [--target T] [--repeats N] [--quiet]
+    robocache tuning ls|path|clear | robocache tuning export FILE | robocache tuning import FILE
     robocache check
 """
 
@@ -110,6 +112,58 @@ def cmd_compile(args) -> int:
     return 0
 
 
+def cmd_tune(args) -> int:
+    from .manifest import load_manifest
+    from .tuning import tune
+    from .tuning_inputs import example_args, load_shapes
+
+    specs = load_manifest(args.manifest)
+    shapes = load_shapes(args.shapes)
+    tuned = 0
+    for spec in specs:
+        spec_json = json.dumps(spec)
+        if spec["op"] not in shapes:
+            print(f"tune: no shapes for op '{spec['op']}' in {args.shapes}; skipped {spec_json}", file=sys.stderr)
+            continue
+        device = "cpu" if _native.tuning_key(spec_json, args.target)["target"] == "cpu" else "cuda"
+        calls = [example_args(spec, s, device, seed=i) for i, s in enumerate(shapes[spec["op"]])]
+        result = tune(spec, calls, args.target, repeats=args.repeats, progress=not args.quiet)
+        print(f"{spec_json} on {result.target}: best {result.best_us:.1f} µs, heuristic "
+              f"{result.heuristic_us:.1f} µs ({result.heuristic_us / result.best_us:.2f}x)")
+        print(result.table())
+        print()
+        tuned += 1
+    where = _native.tuning_path() or "memory only"
+    print(f"tuned {tuned} of {len(specs)} specs; tuning database: {where}", file=sys.stderr)
+    return 0 if tuned else 1
+
+
+def cmd_tuning(args) -> int:
+    from . import tuning
+
+    if args.action == "path":
+        print(tuning.tuning_path() or "(none: kept in memory only)")
+        return 0
+    if args.action == "ls":
+        entries = tuning.tuning_entries()
+        for e in entries:
+            best_us = min((t["median_us"] for t in e["timings"] if t["config"] == e["best"]), default=float("nan"))
+            print(f"{e['target']:<6} sm={e['sm_count']:<4} {e['heuristic_us']:>10.1f} -> {best_us:>10.1f} µs  "
+                  f"{e['date']}  {e['spec']}  best={json.dumps(e['best'], sort_keys=True)}")
+        print(f"{len(entries)} entries in {tuning.tuning_path() or 'memory'}", file=sys.stderr)
+        return 0
+    if args.action == "clear":
+        print(f"removed {tuning.clear_tuning()} tuning entries")
+        return 0
+    if not args.file:
+        raise SystemExit(f"robocache tuning {args.action}: FILE is required")
+    if args.action == "export":
+        print(f"wrote {tuning.export_tuning(args.file)} tuning entries to {args.file}")
+        return 0
+    print(f"imported {tuning.import_tuning(args.file)} tuning entries into {tuning.tuning_path() or 'memory'}")
+    return 0
+
+
 def cmd_check(args) -> int:
     from ._status import check_installation
 
@@ -140,6 +194,19 @@ def build_parser() -> argparse.ArgumentParser:
     k.add_argument("--emit", default="source", choices=["source", "ptx", "cubin", "ir", "asm", "object"])
     k.add_argument("-o", "--output", help="write to a file instead of stdout")
     k.set_defaults(fn=cmd_compile)
+
+    t = sub.add_parser("tune", help="tune every spec of a manifest on synthetic inputs of the given shapes")
+    t.add_argument("manifest", help="JSON manifest (see robocache.manifest)")
+    t.add_argument("--shapes", required=True, help="JSON shapes file (see robocache.tuning_inputs)")
+    t.add_argument("--target", default="auto", help="auto, cpu, cuda or an arch like sm_90 (default auto)")
+    t.add_argument("--repeats", type=int, default=None, help="timed calls per config and shape (default: adaptive)")
+    t.add_argument("--quiet", action="store_true", help="no progress bar")
+    t.set_defaults(fn=cmd_tune)
+
+    d = sub.add_parser("tuning", help="inspect and ship the tuning database (ROBOCACHE_TUNING_DB)")
+    d.add_argument("action", choices=["ls", "path", "export", "import", "clear"])
+    d.add_argument("file", nargs="?", help="file for export/import")
+    d.set_defaults(fn=cmd_tuning)
 
     s = sub.add_parser("check", help="which backends work here, and why not")
     s.set_defaults(fn=cmd_check)

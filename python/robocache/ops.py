@@ -1,5 +1,6 @@
 """The high-level API: build the spec from the arrays, compile through the cache, run where the
-arrays live (numpy → CPU, torch CPU → CPU, torch CUDA → CUDA), return the caller's array type."""
+arrays live (numpy → CPU, torch CPU → CPU, torch/CuPy/DLPack CUDA → CUDA), return the caller's
+array type. Array rules are _arrays.py's; `stream=` is Kernel.__call__'s."""
 
 from __future__ import annotations
 
@@ -15,13 +16,13 @@ _NUMPY_OF = {"f32": "float32", "f64": "float64", "u8": "uint8", "i32": "int32"}
 
 
 def _dtype_name(arr, name: str) -> str:
-    if isinstance(arr, np.ndarray):
-        if arr.dtype not in _arrays._NUMPY_DTYPES:
-            raise TypeError(f"argument '{name}': unsupported dtype {arr.dtype}")
-        return _arrays._NUMPY_DTYPES[arr.dtype]
-    if _arrays._is_torch_tensor(arr):
-        return _arrays._torch_dtype_name(arr)
-    raise TypeError(f"argument '{name}': expected a numpy array or a torch tensor, got {type(arr).__name__}")
+    if arr is None:
+        raise TypeError(f"argument '{name}': expected an array, got None")
+    return _arrays.meta(arr, name)[0]
+
+
+def _shape(arr, name: str) -> tuple:
+    return _arrays.meta(arr, name)[1]
 
 
 def _dtype_spelling(dtype) -> Optional[str]:
@@ -36,14 +37,12 @@ def _dtype_spelling(dtype) -> Optional[str]:
         raise ValueError(f"argument 'out_dtype': unsupported dtype {dtype!r}") from None
 
 
-def _where(arr) -> str:
-    if isinstance(arr, np.ndarray):
-        return "cpu"
-    return "cuda" if _arrays._is_torch_tensor(arr) and arr.device.type == "cuda" else "cpu"
+def _where(arr, name: str) -> str:
+    return _arrays.meta(arr, name)[2]
 
 
 def _target(backend: str, arr, name: str) -> str:
-    where = _where(arr)
+    where = _where(arr, name)
     if backend == "auto":
         return where
     if backend not in ("cpu", "cuda"):
@@ -99,38 +98,41 @@ def _kernel(spec: dict, target: str, key=None):
 
 
 def resample_trajectories(data, src_times, tgt_times, interp: str = "linear", groups=None, lengths=None,
-                          backend: str = "auto", validate: bool = True):
+                          backend: str = "auto", validate: bool = True, stream=None):
     """Resamples `data [B,S,D]` from `src_times` (`[B,S]` or `[S]`) onto `tgt_times` (`[B,T]` or `[T]`).
 
     interp: "linear", "nearest", "previous", "cubic" or "slerp" (4 channels) for every channel, or
     `groups` = [{"start", "size", "interp"}, ...] tiling the D channels, e.g. position linear,
     quaternion slerp, gripper previous. lengths: valid samples per row ([B], 1 <= L_b <= S) for
     padded batches. Returns `[B,T,D]` with data's dtype, as the caller's array type.
+    stream: the CUDA stream to launch on (default: the caller's current stream).
     """
     dtype = _float_dtype(data, "data", _VALUE_DTYPES)
     time_dtype = _float_dtype(src_times, "src_times", _TIME_DTYPES)
     _same_dtype(tgt_times, "tgt_times", time_dtype, "src_times")
-    if len(data.shape) != 3:
-        raise ValueError(f"argument 'data': expected a 3-D array [B, S, D], got shape {list(data.shape)}")
+    shape = _shape(data, "data")
+    if len(shape) != 3:
+        raise ValueError(f"argument 'data': expected a 3-D array [B, S, D], got shape {list(shape)}")
     target = _target(backend, data, "data")
     simple = groups is None and isinstance(interp, str)
-    kernel = _KERNELS.get((("resample", dtype, time_dtype, data.shape[2], interp), target)) if simple else None
+    kernel = _KERNELS.get((("resample", dtype, time_dtype, shape[2], interp), target)) if simple else None
     if kernel is None:
-        spec = {"op": "resample", "dtype": dtype, "time_dtype": time_dtype, "dim": int(data.shape[2]),
+        spec = {"op": "resample", "dtype": dtype, "time_dtype": time_dtype, "dim": int(shape[2]),
                 "interp": interp}
         g = _groups(groups)
         if g is not None:
             spec["groups"] = g
         kernel = _kernel(spec, target, ("resample", dtype, time_dtype, spec["dim"], interp) if simple else None)
-    return kernel(data, src_times, tgt_times, lengths, validate=validate)
+    return kernel(data, src_times, tgt_times, lengths, validate=validate, stream=stream)
 
 
 def fuse_multimodal(streams, tgt_times, interp: Union[str, Sequence[str]] = "linear", backend: str = "auto",
-                    validate: bool = True):
+                    validate: bool = True, stream=None):
     """Resamples every stream onto `tgt_times` and concatenates them over channels, in one kernel.
 
     streams: [(data_i [B,S_i,D_i], times_i [B,S_i] or [S_i]), ...], or (data_i, times_i, lengths_i).
     interp: one mode for all streams or one per stream. Returns `[B, T, sum D_i]`.
+    stream: the CUDA stream to launch on (default: the caller's current stream).
     """
     if not isinstance(streams, (list, tuple)):
         raise TypeError("argument 'streams': expected a list of (data, times) or (data, times, lengths)")
@@ -150,22 +152,26 @@ def fuse_multimodal(streams, tgt_times, interp: Union[str, Sequence[str]] = "lin
     for i, s in enumerate(streams):
         _same_dtype(s[0], f"streams[{i}].data", dtype, "streams[0].data")
         _same_dtype(s[1], f"streams[{i}].times", time_dtype, "streams[0].times")
-        if len(s[0].shape) != 3:
-            raise ValueError(f"argument 'streams[{i}].data': expected a 3-D array [B, S, D], got shape {list(s[0].shape)}")
-        modalities.append({"dim": int(s[0].shape[2]), "interp": modes[i]})
+        shape = _shape(s[0], f"streams[{i}].data")
+        if len(shape) != 3:
+            raise ValueError(f"argument 'streams[{i}].data': expected a 3-D array [B, S, D], got shape {list(shape)}")
+        modalities.append({"dim": int(shape[2]), "interp": modes[i]})
     spec = {"op": "fuse", "dtype": dtype, "time_dtype": time_dtype, "modalities": modalities}
     kernel = _kernel(spec, _target(backend, first, "streams[0].data"))
-    return kernel(streams, tgt_times, validate=validate)
+    return kernel(streams, tgt_times, validate=validate, stream=stream)
 
 
 def voxelize_pointcloud(points, grid_min, voxel_size, grid_shape, mode: str = "occupancy", features=None,
-                        lengths=None, backend: str = "auto", out_dtype: Optional[str] = None):
+                        lengths=None, backend: str = "auto", out_dtype: Optional[str] = None, validate: bool = True,
+                        stream=None):
     """Voxelises `points [N,3]` (or a batch `[B,N,3]` with optional `lengths [B]`) into a grid.
 
     grid_min: (x, y, z) of the grid's corner; voxel_size: a number or (dx, dy, dz); grid_shape:
     (X, Y, Z). mode: "occupancy" (1 where a point fell), "count" (int32), "mean" or "max" of
     `features [.., N, F]`. Points outside the grid or with NaN coordinates are dropped.
     Returns `[X,Y,Z]` or `[B,X,Y,Z]` (+F for mean/max), x-major, as the caller's array type.
+    validate=False skips the range check of lengths on a GPU (a host sync); stream: the CUDA stream
+    to launch on (default: the caller's current stream).
     """
     coord = _float_dtype(points, "points", _TIME_DTYPES)
     out_dtype = _dtype_spelling(out_dtype)
@@ -176,11 +182,13 @@ def voxelize_pointcloud(points, grid_min, voxel_size, grid_shape, mode: str = "o
         raise ValueError(f"argument 'features': mode {mode!r} takes no features (use 'mean' or 'max')")
     spec = {"op": "voxelize", "mode": mode, "coord_dtype": coord}
     if needs_features:
-        if len(features.shape) < 2:
-            raise ValueError(f"argument 'features': expected [.., N, F], got shape {list(features.shape)}")
-        spec["features"] = int(features.shape[-1])
+        fshape = _shape(features, "features")
+        if len(fshape) < 2:
+            raise ValueError(f"argument 'features': expected [.., N, F], got shape {list(fshape)}")
+        spec["features"] = int(fshape[-1])
         spec["out_dtype"] = out_dtype or _dtype_name(features, "features")
     elif out_dtype is not None:
         spec["out_dtype"] = out_dtype
     kernel = _kernel(spec, _target(backend, points, "points"))
-    return kernel(points, grid_min, voxel_size, grid_shape, features=features, lengths=lengths)
+    return kernel(points, grid_min, voxel_size, grid_shape, features=features, lengths=lengths, validate=validate,
+                  stream=stream)

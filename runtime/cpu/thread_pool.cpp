@@ -178,6 +178,7 @@ void ThreadPool::parallel_for(std::int64_t n, std::int64_t grain,
 namespace {
 
 std::atomic<ThreadPool*> g_default_pool{nullptr};
+std::atomic<int> g_requested_threads{0};  // 0: default_thread_count()
 
 // A forked child has none of the parent's workers, and the pool's lock may have been held at
 // the fork; the child abandons that pool (leaking it) and builds its own on next use.
@@ -190,11 +191,23 @@ ThreadPool& default_thread_pool() {
   static std::once_flag atfork_once;
   std::call_once(atfork_once, [] { pthread_atfork(nullptr, nullptr, forget_pool_in_child); });
   // Leaked on purpose: kernels may still launch from other static destructors at exit.
-  auto fresh = std::make_unique<ThreadPool>();
+  const int requested = g_requested_threads.load(std::memory_order_acquire);
+  auto fresh = requested > 0 ? std::make_unique<ThreadPool>(requested) : std::make_unique<ThreadPool>();
   ThreadPool* expected = nullptr;
   if (g_default_pool.compare_exchange_strong(expected, fresh.get(), std::memory_order_acq_rel))
     return *fresh.release();
   return *expected;
+}
+
+int set_default_thread_count(int threads) {
+  if (threads < 1 || threads > kMaxThreads)
+    throw std::invalid_argument(fmt::format("thread count must be in [1, {}], got {}", kMaxThreads, threads));
+  if (const ThreadPool* pool = g_default_pool.load(std::memory_order_acquire)) return pool->size();
+  int expected = 0;
+  if (!g_requested_threads.compare_exchange_strong(expected, threads, std::memory_order_acq_rel)) return expected;
+  // A pool created between the two loads may not have seen the request; its size is what counts.
+  const ThreadPool* pool = g_default_pool.load(std::memory_order_acquire);
+  return pool ? pool->size() : threads;
 }
 
 }  // namespace robocache

@@ -54,4 +54,9 @@ class ThreadPool {
 /// The process-wide pool, created on first use (a forked child gets a fresh one).
 ThreadPool& default_thread_pool();
 
+/// Sizes the process-wide pool instead of default_thread_count(), once: the first request (or the
+/// pool's creation) fixes the count. Returns the count in force afterwards, which differs from
+/// `threads` when it was fixed before. Throws std::invalid_argument outside [1, 4096].
+int set_default_thread_count(int threads);
+
 }  // namespace robocache

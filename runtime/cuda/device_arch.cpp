@@ -29,6 +29,15 @@ std::string device_name(int ordinal) {
   return std::string(name.data());
 }
 
+int device_sm_count(int ordinal) {
+  const DriverApi& d = driver_api();
+  CUdevice dev = 0;
+  ROBOCACHE_CU_CHECK(d, cuDeviceGet, &dev, ordinal);
+  int count = 0;
+  ROBOCACHE_CU_CHECK(d, cuDeviceGetAttribute, &count, CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT, dev);
+  return count;
+}
+
 int device_count() {
   const DriverApi& d = driver_api();
   int count = 0;

@@ -14,6 +14,9 @@ std::string device_arch(int ordinal);
 /// The marketing name of device `ordinal` (e.g. "NVIDIA H100 80GB HBM3").
 std::string device_name(int ordinal);
 
+/// Streaming multiprocessors of device `ordinal` (132 on an H100 SXM).
+int device_sm_count(int ordinal);
+
 /// Number of visible devices; throws BackendUnavailable without a driver.
 int device_count();
 

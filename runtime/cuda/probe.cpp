@@ -34,6 +34,7 @@ void probe_driver(CudaStatus& s) {
       info.ordinal = i;
       info.name = cuda::device_name(i);
       info.arch = cuda::device_arch(i);
+      info.sm_count = cuda::device_sm_count(i);
       s.devices.push_back(std::move(info));
     }
   } catch (const std::exception& e) {

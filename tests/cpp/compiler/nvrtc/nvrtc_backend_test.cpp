@@ -14,6 +14,7 @@
 #include "compiler/nvrtc/cuda_arch.h"
 #include "compiler/nvrtc/nvrtc_options.h"
 #include "compiler/nvrtc/resample_codegen.h"
+#include "compiler/nvrtc/resample_codegen.h"
 #endif
 
 namespace robocache {
@@ -136,7 +137,8 @@ TEST_F(NvrtcBackend, GeneratedSourceIsTheTemplateUnderAGeneratedHeader) {
   config.targets_per_block = 64;
   KernelSource src = backend_->generate(spec, config);
   EXPECT_EQ(src.language, "cuda");
-  EXPECT_EQ(src.entry, "robocache::resample<robocache::bf16, double, 8, 128, 64, robocache::RsGroup<0, 8, 0>>");
+  // Config defaults: one channel per access, binary search.
+  EXPECT_EQ(src.entry, "robocache::resample<robocache::bf16, double, 8, 128, 64, 1, 0, robocache::RsGroup<0, 8, 0>>");
   EXPECT_EQ(src.spec_json, spec.canonical_json());
   EXPECT_EQ(src.config, config);
   EXPECT_EQ(src.target, backend_->target());
@@ -151,7 +153,7 @@ TEST_F(NvrtcBackend, GeneratedSourceIsTheTemplateUnderAGeneratedHeader) {
 
 TEST_F(NvrtcBackend, EntryIsBuiltFromEnumsAndIntegersOnly) {
   const std::regex entry(
-      R"(robocache::resample<(float|double|robocache::f16|robocache::bf16), (float|double), [0-9]+, [0-9]+, [0-9]+, robocache::RsGroup<0, [0-9]+, 0>>)");
+      R"(robocache::resample<(float|double|robocache::f16|robocache::bf16), (float|double), [0-9]+, [0-9]+, [0-9]+, (1|2|4|8), (0|1), robocache::RsGroup<0, [0-9]+, 0>>)");
   for (DType v : {DType::F32, DType::F16, DType::BF16, DType::F64})
     for (DType t : {DType::F32, DType::F64})
       for (std::int64_t dim : {1, 7, 65536}) {
@@ -162,14 +164,46 @@ TEST_F(NvrtcBackend, EntryIsBuiltFromEnumsAndIntegersOnly) {
 
 TEST_F(NvrtcBackend, DefaultConfigFillsATile) {
   for (std::int64_t dim : {1, 3, 8, 64, 1000, 65536}) {
-    Config c = backend_->default_config(resample_spec(DType::F32, DType::F64, dim));
+    Spec spec = resample_spec(DType::F32, DType::F64, dim);
+    Config c = backend_->default_config(spec);
     EXPECT_EQ(c.block_threads % 32, 0);
     EXPECT_GE(c.targets_per_block, 1);
     EXPECT_LE(c.targets_per_block, 256);
     EXPECT_EQ(c.targets_per_block & (c.targets_per_block - 1), 0) << "power of two";
+    EXPECT_EQ(c.search, SearchStrategy::Narrow);
+    // 16-byte accesses where the channels allow: f32 rows of 8 or 64 channels use 4 per access.
+    const int w = resample_vector_width(spec.resample(), c);
+    EXPECT_EQ(w, dim % 4 == 0 ? 4 : 1) << dim;
     if (dim <= 4) EXPECT_EQ(c.targets_per_block, 256);
-    if (dim >= 1024) EXPECT_EQ(c.targets_per_block, 1);
+    if (dim >= 4096) EXPECT_EQ(c.targets_per_block, 1);
   }
+  // bf16 takes 8 channels per access; a dim of 12 only allows 4.
+  EXPECT_EQ(resample_vector_width(resample_spec(DType::BF16, DType::F32, 256).resample(),
+                                  backend_->default_config(resample_spec(DType::BF16, DType::F32, 256))), 8);
+  EXPECT_EQ(resample_vector_width(resample_spec(DType::BF16, DType::F32, 12).resample(),
+                                  backend_->default_config(resample_spec(DType::BF16, DType::F32, 12))), 4);
+}
+
+TEST_F(NvrtcBackend, ConfigSpaceStartsWithTheHeuristicAndEveryConfigCompiles) {
+  FuseSpec f;
+  f.dtype = DType::BF16;
+  f.time_dtype = DType::F32;
+  f.modalities = {{512, Interp::Linear}, {64, Interp::Linear}, {12, Interp::Linear}};
+  VoxelizeSpec v;
+  for (const Spec& spec : {resample_spec(DType::BF16, DType::F32, 256), Spec(f), Spec(v)}) {
+    const auto space = backend_->config_space(spec);
+    ASSERT_GE(space.size(), 4u);
+    EXPECT_EQ(space.front(), backend_->default_config(spec));
+    for (std::size_t i = 0; i < space.size(); ++i)
+      for (std::size_t j = i + 1; j < space.size(); ++j) EXPECT_FALSE(space[i] == space[j]) << i << " " << j;
+    // Every config generates; compiling them all is the tuner's job (and the GPU tests').
+    for (const Config& c : space) EXPECT_NO_THROW(backend_->generate(spec, c));
+  }
+  // The last two resample configs: the heuristic tile with one channel per access, and with the
+  // binary search.
+  const auto space = backend_->config_space(resample_spec(DType::BF16, DType::F32, 256));
+  EXPECT_EQ(space[space.size() - 2].vector_width, 1);
+  EXPECT_EQ(space.back().search, SearchStrategy::Binary);
 }
 
 TEST_F(NvrtcBackend, UnusableConfigIsASpecError) {
@@ -305,13 +339,28 @@ TEST_F(NvrtcBackend, GroupsAreMergedAndEntriesNameTheSpecialisation) {
   c.block_threads = 256;
   c.targets_per_block = 64;
   EXPECT_EQ(backend_->generate(Spec(s), c).entry,
-            "robocache::resample<float, double, 9, 256, 64, robocache::RsGroup<0, 3, 0>, robocache::RsGroup<3, 4, 4>, "
-            "robocache::RsGroup<7, 2, 2>>");
+            "robocache::resample<float, double, 9, 256, 64, 1, 0, robocache::RsGroup<0, 3, 0>, "
+            "robocache::RsGroup<3, 4, 4>, robocache::RsGroup<7, 2, 2>>");
+  // A width of 4 is cut to what every group allows: 9 channels take one per access.
+  c.vector_width = 4;
+  c.search = SearchStrategy::Narrow;
+  EXPECT_EQ(backend_->generate(Spec(s), c).entry,
+            "robocache::resample<float, double, 9, 256, 64, 1, 1, robocache::RsGroup<0, 3, 0>, "
+            "robocache::RsGroup<3, 4, 4>, robocache::RsGroup<7, 2, 2>>");
+  c.vector_width = 1;
+  c.search = SearchStrategy::Binary;
   FuseSpec f;
   f.modalities = {{3, Interp::Linear}, {4, Interp::Slerp}, {1, Interp::Previous}};
   EXPECT_EQ(backend_->generate(Spec(f), c).entry,
-            "robocache::fuse<float, double, 8, 256, 64, robocache::FuseMod<0, 0, 3, 0>, robocache::FuseMod<1, 3, 4, 4>, "
-            "robocache::FuseMod<2, 7, 1, 2>>");
+            "robocache::fuse<float, double, 8, 256, 64, 0, robocache::FuseMod<0, 0, 3, 0, 1>, "
+            "robocache::FuseMod<1, 3, 4, 4, 1>, robocache::FuseMod<2, 7, 1, 2, 1>>");
+  // Per-modality widths: 4 channels at offset 4 of an 8-channel row take 4 per access.
+  FuseSpec g;
+  g.modalities = {{4, Interp::Linear}, {4, Interp::Nearest}};
+  c.vector_width = 8;
+  EXPECT_EQ(backend_->generate(Spec(g), c).entry,
+            "robocache::fuse<float, double, 8, 256, 64, 0, robocache::FuseMod<0, 0, 4, 0, 4>, "
+            "robocache::FuseMod<1, 4, 4, 1, 4>>");
   VoxelizeSpec v;
   v.mode = VoxelMode::Mean;
   v.features = 4;

@@ -4,7 +4,9 @@
 // launch) are covered by the Gpu* tests.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <barrier>
+#include <memory>
 #include <bit>
 #include <cmath>
 #include <thread>
@@ -22,6 +24,19 @@ struct EmulatedDim3 {
 inline thread_local EmulatedDim3 threadIdx, blockIdx;
 inline EmulatedDim3 gridDim;
 inline thread_local std::barrier<>* emulated_block_barrier = nullptr;
+// Warp votes: each lane posts its predicate, the warp meets, every lane reads all 32, and meets
+// again before the next vote reuses the slots.
+inline thread_local std::barrier<>* emulated_warp_barrier = nullptr;
+inline thread_local unsigned* emulated_warp_votes = nullptr;
+inline unsigned __ballot_sync(unsigned, bool pred) {
+  emulated_warp_votes[threadIdx.x & 31u] = pred ? 1u : 0u;
+  emulated_warp_barrier->arrive_and_wait();
+  unsigned mask = 0;
+  for (unsigned lane = 0; lane < 32; ++lane) mask |= emulated_warp_votes[lane] << lane;
+  emulated_warp_barrier->arrive_and_wait();
+  return mask;
+}
+inline int __popc(unsigned x) { return std::popcount(x); }
 
 #define __global__
 #define __device__
@@ -85,13 +100,19 @@ void run_blocks(void (*kernel)(RcArgs), const KernelArgs& a, unsigned grid) {
   RcArgs args;
   static_assert(sizeof(args) == sizeof(a.slots), "RcArgs mirrors KernelArgs::slots");
   std::memcpy(&args, a.slots.data(), sizeof(args));
+  static_assert(BlockThreads % 32 == 0, "whole warps");
   gridDim.x = grid;
   std::barrier<> barrier(BlockThreads);
+  std::vector<std::unique_ptr<std::barrier<>>> warp_barriers;
+  for (int w = 0; w < BlockThreads / 32; ++w) warp_barriers.push_back(std::make_unique<std::barrier<>>(32));
+  std::vector<unsigned> votes(BlockThreads);
   std::vector<std::thread> threads;
   for (int t = 0; t < BlockThreads; ++t) {
     threads.emplace_back([&, t] {
       threadIdx.x = static_cast<unsigned>(t);
       emulated_block_barrier = &barrier;
+      emulated_warp_barrier = warp_barriers[static_cast<std::size_t>(t / 32)].get();
+      emulated_warp_votes = votes.data() + (t / 32) * 32;
       for (unsigned b = 0; b < grid; ++b) {
         blockIdx.x = b;
         kernel(args);
@@ -119,15 +140,25 @@ KernelArgs resample_args(const Problem<V, Time>& p, const void* data, void* out)
   return a;
 }
 
-// Runs the resample template with channel groups Gs on p.
+// Runs the resample template with channel groups Gs, W channels per access and search strategy
+// Search on p. `misalign` shifts the data and output arrays by that many elements, so W-wide
+// accesses are not aligned and the kernel must take its one-channel path.
+template <class V, class Time, int D, int BlockThreads, int TargetsPerBlock, int W, int Search, class... Gs>
+std::vector<V> emulate_with(const Problem<V, Time>& p, unsigned grid, std::size_t misalign = 0) {
+  using K = typename KernelType<V>::type;
+  std::vector<K> data(misalign);
+  const std::vector<K> values = as_storage<K>(p.data);
+  data.insert(data.end(), values.begin(), values.end());
+  std::vector<K> out(misalign + static_cast<std::size_t>(p.B * p.T * p.D));
+  run_blocks<BlockThreads>(&resample<K, Time, D, BlockThreads, TargetsPerBlock, W, Search, Gs...>,
+                           resample_args(p, data.data() + misalign, out.data() + misalign), grid);
+  return as_storage<V>(std::vector<K>(out.begin() + static_cast<std::ptrdiff_t>(misalign), out.end()));
+}
+
+// The binary search, one channel per access.
 template <class V, class Time, int D, int BlockThreads, int TargetsPerBlock, class... Gs>
 std::vector<V> emulate_groups(const Problem<V, Time>& p, unsigned grid) {
-  using K = typename KernelType<V>::type;
-  std::vector<K> data = as_storage<K>(p.data);
-  std::vector<K> out(static_cast<std::size_t>(p.B * p.T * p.D));
-  run_blocks<BlockThreads>(&resample<K, Time, D, BlockThreads, TargetsPerBlock, Gs...>,
-                           resample_args(p, data.data(), out.data()), grid);
-  return as_storage<V>(out);
+  return emulate_with<V, Time, D, BlockThreads, TargetsPerBlock, 1, search_mode::kBinary, Gs...>(p, grid);
 }
 
 // The linear kernel (one group of every channel).
@@ -195,6 +226,65 @@ TEST(ResampleTemplateOnHost, EpochSecondsInF64) {
 TEST(ResampleTemplateOnHost, SingleSampleHolds) {
   auto p = testing::make_problem<BF16Bits, float>(2, 1, 40, 2, false, true);
   expect_matches(p, emulate<BF16Bits, float, 2, 32, 16>(p, 2));
+}
+
+// Targets sorted within each row (NaN targets dropped): the case the narrow search stages.
+template <class V, class Time>
+Problem<V, Time> sorted_targets(Problem<V, Time> p) {
+  const std::int64_t rows = p.shared_tgt ? 1 : p.B;
+  std::vector<Time> tgt;
+  for (std::int64_t b = 0; b < rows; ++b) {
+    std::vector<Time> row;
+    for (std::int64_t i = 0; i < p.T; ++i) {
+      const Time x = p.tgt[static_cast<std::size_t>(b * p.T + i)];
+      row.push_back(x != x ? Time(0) : x);
+    }
+    std::sort(row.begin(), row.end());
+    tgt.insert(tgt.end(), row.begin(), row.end());
+  }
+  p.tgt = tgt;
+  return p;
+}
+
+template <class V, class Time>
+void check_narrow_and_vectors() {
+  SCOPED_TRACE(::testing::Message() << dtype_name(testing::kValueDType<V>) << "/"
+                                    << dtype_name(testing::kTimeDType<Time>));
+  namespace m = interp_mode;
+  constexpr int kNarrow = search_mode::kNarrow;
+  // Unsorted targets with NaN and holds (most fall outside the staged range), and sorted ones.
+  auto u = testing::make_problem<V, Time>(3, 37, 203, 8, false, false);
+  auto s = sorted_targets(u);
+  for (const auto* p : {&u, &s}) {
+    expect_matches(*p, emulate_with<V, Time, 8, 64, 16, 1, kNarrow, RsGroup<0, 8, m::kLinear>>(*p, 5));
+    expect_matches(*p, emulate_with<V, Time, 8, 64, 16, 4, kNarrow, RsGroup<0, 8, m::kLinear>>(*p, 5));
+    expect_matches(*p, emulate_with<V, Time, 8, 32, 16, 8, search_mode::kBinary, RsGroup<0, 8, m::kLinear>>(*p, 3));
+    // Unaligned arrays: the kernel falls back to one channel per access.
+    expect_matches(*p, emulate_with<V, Time, 8, 64, 16, 4, kNarrow, RsGroup<0, 8, m::kLinear>>(*p, 5, 1));
+  }
+  // Every mode through the narrow search with 2-wide accesses where the groups allow it.
+  auto g = s;
+  g.lengths = {37, 20, 2};
+  const std::vector<ChannelGroup> groups = {{0, 2, Interp::Cubic}, {2, 2, Interp::Nearest},
+                                            {4, 4, Interp::Slerp}, {8, 2, Interp::Previous}};
+  auto q = testing::make_problem<V, Time>(3, 40, 150, 10, false, false);
+  q.lengths = {40, 9, 2};
+  testing::make_quaternions(q, groups);
+  auto qs = sorted_targets(q);
+  EXPECT_TRUE(testing::check_groups(
+      qs, groups,
+      emulate_with<V, Time, 10, 64, 32, 2, kNarrow, RsGroup<0, 2, m::kCubic>, RsGroup<2, 2, m::kNearest>,
+                   RsGroup<4, 4, m::kSlerp>, RsGroup<8, 2, m::kPrevious>>(qs, 4)));
+  // A tile whose bracket range is longer than the staging area: the global fallback.
+  auto longrow = sorted_targets(testing::make_problem<V, Time>(1, 6000, 12, 2, false, false));
+  expect_matches(longrow, emulate_with<V, Time, 2, 64, 16, 2, kNarrow, RsGroup<0, 2, m::kLinear>>(longrow, 1));
+}
+
+TEST(ResampleTemplateOnHost, NarrowSearchAndVectorWidthsMatchTheReference) {
+  check_narrow_and_vectors<float, double>();
+  check_narrow_and_vectors<double, float>();
+  check_narrow_and_vectors<BF16Bits, float>();
+  check_narrow_and_vectors<F16Bits, double>();
 }
 
 TEST(ResampleTemplateOnHost, F16ConversionsAreExactAndRoundToNearestEven) {
@@ -310,9 +400,16 @@ TEST(FuseTemplateOnHost, EqualsPerModalityResample) {
   set(0, a);
   set(1, q);
   set(2, g);
-  run_blocks<32>(&fuse<V, Time, DT, 32, 16, FuseMod<0, 0, 3, m::kLinear>, FuseMod<1, 3, 4, m::kSlerp>,
-                       FuseMod<2, 7, 2, m::kCubic>>,
+  run_blocks<32>(&fuse<V, Time, DT, 32, 16, search_mode::kBinary, FuseMod<0, 0, 3, m::kLinear>,
+                       FuseMod<1, 3, 4, m::kSlerp>, FuseMod<2, 7, 2, m::kCubic>>,
                  k, 5);
+  // The narrow search gives the same bits.
+  std::vector<float> narrow(out.size(), -1.f);
+  k.set_ptr(abi::kOut, narrow.data());
+  run_blocks<64>(&fuse<V, Time, DT, 64, 16, search_mode::kNarrow, FuseMod<0, 0, 3, m::kLinear>,
+                       FuseMod<1, 3, 4, m::kSlerp>, FuseMod<2, 7, 2, m::kCubic>>,
+                 k, 5);
+  EXPECT_EQ(0, std::memcmp(narrow.data(), out.data(), out.size() * sizeof(float)));
   auto ra = emulate_groups<V, Time, 3, 32, 16, RsGroup<0, 3, m::kLinear>>(a, 3);
   auto rq = emulate_groups<V, Time, 4, 32, 16, RsGroup<0, 4, m::kSlerp>>(q, 3);
   auto rg = emulate_groups<V, Time, 2, 32, 16, RsGroup<0, 2, m::kCubic>>(g, 3);
