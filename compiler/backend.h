@@ -29,6 +29,10 @@ struct WorkShape {
   /// CUDA: blocks that share one tile of items (a fuse gives each modality its own block); the
   /// kernel covers every (tile, part) pair whatever the grid, so this only sets the parallelism.
   std::int64_t blocks_per_tile = 1;
+  /// CUDA: at least this many items per block, for launches whose kernel walks its items with a
+  /// grid-stride loop and whose per-item work is tiny (voxelize's clear phase); 0: the config's
+  /// targets_per_block alone decides.
+  std::int64_t min_block_items = 0;
 };
 
 /// Where a launch goes: a CUDA device and stream; ignored on the CPU.

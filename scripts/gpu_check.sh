@@ -7,8 +7,11 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 OUT=${OUT:-$PWD/gpu-out}
 mkdir -p "$OUT"
-if compgen -G ".whl/*.whl" >/dev/null; then
-  python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target /tmp/site .whl/*.whl
+# Wheels for packages the GPU machine lacks (ml_dtypes, hypothesis; CuPy in .cupy/ for the interop
+# tests), installed without network into /tmp/site.
+wheels=$(compgen -G ".whl/*.whl"; compgen -G ".cupy/*.whl") || true
+if [ -n "$wheels" ]; then
+  python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target /tmp/site $wheels
   export PYTHONPATH=/tmp/site
 fi
 export PYTHONPATH="$PWD/python${PYTHONPATH:+:$PYTHONPATH}" PYTHONUNBUFFERED=1 PYTHONFAULTHANDLER=1
@@ -26,7 +29,7 @@ if ! { cmake -S . -B build-gpu -G Ninja -DROBOCACHE_ENABLE_LLVM=OFF -DPython_EXE
 fi
 rc=0
 ctest --test-dir build-gpu --output-on-failure -j 8 >"$OUT/ctest.log" 2>&1 || rc=1
-python3 -m pytest tests/python -q -rs ${PYTEST_ARGS:-} >"$OUT/pytest.log" 2>&1 || rc=1
+ROBOCACHE_BUILD_DIR=build-gpu python3 -m pytest tests/python -q -rs ${PYTEST_ARGS:-} >"$OUT/pytest.log" 2>&1 || rc=1
 python3 -m robocache.demo >"$OUT/demo.log" 2>&1 || rc=1
 {
   echo "ctest: $(grep -E 'tests passed|tests failed' "$OUT/ctest.log" | tail -1)"

@@ -36,7 +36,7 @@ class CudaLoadedKernel final : public LoadedKernel {
   void launch(const KernelArgs& args, const WorkShape& work, const LaunchPlace& place) const override {
     if (work.rows <= 0 || work.items <= 0) return;
     const DeviceKernel& k = on_device(place.device);
-    const std::int64_t tpb = std::max(1, code_.config.targets_per_block);
+    const std::int64_t tpb = std::max<std::int64_t>({1, code_.config.targets_per_block, work.min_block_items});
     const std::int64_t tiles_per_row = work.items / tpb + (work.items % tpb != 0);
     const std::int64_t parts = std::max<std::int64_t>(1, work.blocks_per_tile);
     // Compared against the cap before multiplying, so no shape can overflow the product.

@@ -35,7 +35,22 @@ if not _CUDA_SKIP_REASON and os.environ.get("ROBOCACHE_TEST_CUDA_DEVICE"):
     torch.cuda.set_device(int(os.environ["ROBOCACHE_TEST_CUDA_DEVICE"]))
 
 
+def _cpu_backend_missing() -> str:
+    import robocache
+
+    cpu = robocache.check_installation()["cpu"]
+    return "" if cpu["available"] else f"needs the CPU backend: {cpu.get('reason', 'unavailable')}"
+
+
 def pytest_collection_modifyitems(config, items):
+    # Modules marked cpu_backend run their non-GPU tests on the CPU backend; a build without LLVM
+    # (the GPU machine) skips those and still runs the module's GPU tests.
+    cpu_reason = _cpu_backend_missing()
+    if cpu_reason:
+        skip_cpu = pytest.mark.skip(reason=cpu_reason)
+        for item in items:
+            if "cpu_backend" in item.keywords and "gpu" not in item.keywords:
+                item.add_marker(skip_cpu)
     if not _CUDA_SKIP_REASON:
         return
     skip = pytest.mark.skip(reason=f"GPU test: {_CUDA_SKIP_REASON}")

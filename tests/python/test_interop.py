@@ -13,6 +13,9 @@ import pytest
 import robocache
 from robocache import _streams
 
+# Tests not marked gpu run on the CPU backend (skipped in a build without it).
+pytestmark = pytest.mark.cpu_backend
+
 SPEC = {"op": "resample", "dtype": "f32", "time_dtype": "f64", "dim": 3, "interp": "linear"}
 
 

@@ -11,6 +11,9 @@ torch = pytest.importorskip("torch")
 import robocache  # noqa: E402
 import robocache.torch as rt  # noqa: E402
 
+# Tests not marked gpu run on the CPU backend (skipped in a build without it).
+pytestmark = pytest.mark.cpu_backend
+
 GRID = dict(grid_min=(-1.0, -1.0, -1.0), voxel_size=0.25, grid_shape=(8, 8, 8))
 
 
