@@ -7,12 +7,18 @@
 namespace robocache {
 
 std::string_view search_strategy_name(SearchStrategy s) {
-  return s == SearchStrategy::Narrow ? "narrow" : "binary";
+  switch (s) {
+    case SearchStrategy::Narrow: return "narrow";
+    case SearchStrategy::Interpolation: return "interpolation";
+    case SearchStrategy::Binary: break;
+  }
+  return "binary";
 }
 
 std::optional<SearchStrategy> parse_search_strategy(std::string_view name) {
   if (name == "binary") return SearchStrategy::Binary;
   if (name == "narrow") return SearchStrategy::Narrow;
+  if (name == "interpolation") return SearchStrategy::Interpolation;
   return std::nullopt;
 }
 
@@ -49,7 +55,7 @@ Config Config::from_json(const Json& j) {
   if (auto it = o.find("search"); it != o.end()) {
     std::optional<SearchStrategy> s;
     if (it->second.is_string()) s = parse_search_strategy(it->second.as_string());
-    if (!s) throw SpecError("config.search", "must be \"binary\" or \"narrow\"");
+    if (!s) throw SpecError("config.search", "must be \"binary\", \"narrow\" or \"interpolation\"");
     c.search = *s;
   }
   for (const auto& [k, v] : o)

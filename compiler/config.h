@@ -13,9 +13,10 @@ namespace robocache {
 enum class SearchStrategy : std::uint8_t {
   Binary,  ///< binary search per target over the whole source row
   Narrow,  ///< first narrow the row to the block's bracket range, then search inside it
+  Interpolation,  ///< per target: guess from the row's first and last time, then gallop to the bracket
 };
 
-/// Config spelling of a search strategy ("binary", "narrow").
+/// Config spelling of a search strategy ("binary", "narrow", "interpolation").
 std::string_view search_strategy_name(SearchStrategy s);
 /// The strategy a name spells, or nullopt.
 std::optional<SearchStrategy> parse_search_strategy(std::string_view name);

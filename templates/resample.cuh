@@ -242,6 +242,7 @@ struct FuseMod {
 namespace search_mode {
 constexpr int kBinary = 0;  // each target binary-searches its whole row in global memory
 constexpr int kNarrow = 1;  // a tile first brackets its range, stages those times in shared memory
+constexpr int kInterpolation = 2;  // each target guesses from the row's ends, then gallops
 }  // namespace search_mode
 
 // Shared-memory bytes for a tile's staged source times (Narrow search).
@@ -329,8 +330,54 @@ __device__ __forceinline__ void store_bracket(State& st, int i, const Time* t, l
   }
 }
 
-// The Binary searching step: targets x_row[0..n) of one row against its first L source times.
-template <class Blend, class Time, class State>
+// Largest l with t[l] <= x, given t[0] < x < t[L-1] (t0 = t[0], tl = t[L-1]): an interpolation
+// search. The guess is where x falls on the straight line from (0, t0) to (L-1, tl), so samples
+// from a steady clock (the usual robot log) are found with one pair of loads; otherwise it
+// gallops from the guess (1, 2, 4, ... samples) and finishes with a binary search, so a bad guess
+// costs O(log distance). The bracket is unique, so the answer equals search_left's.
+template <class Time>
+__device__ __forceinline__ long long guess_search_left(const Time* t, long long L, Time x, Time t0, Time tl) {
+  const double frac = (static_cast<double>(x) - static_cast<double>(t0)) /
+                      (static_cast<double>(tl) - static_cast<double>(t0));
+  long long g = frac >= 0.0 ? static_cast<long long>(frac * static_cast<double>(L - 1)) : 0;  // NaN: 0
+  if (!(g >= 0)) g = 0;
+  if (g > L - 2) g = L - 2;
+  const Time tg = t[g], tg1 = t[g + 1];  // issued together: one round trip when the guess is right
+  long long lo, hi;
+  if (tg <= x) {
+    if (x < tg1) return g;
+    lo = g + 1;  // t[lo] <= x; gallop right until t[hi] > x (t[L-1] > x ends it)
+    long long step = 1;
+    hi = lo + 1;
+    while (hi < L - 1 && t[hi] <= x) {
+      lo = hi;
+      step *= 2;
+      hi = lo + step < L - 1 ? lo + step : L - 1;
+    }
+  } else {
+    hi = g;  // t[hi] > x; gallop left until t[lo] <= x (t[0] < x ends it)
+    long long step = 1;
+    lo = hi - 1;
+    while (lo > 0 && t[lo] > x) {
+      hi = lo;
+      step *= 2;
+      lo = hi - step > 0 ? hi - step : 0;
+    }
+  }
+  while (hi - lo > 1) {  // invariant: t[lo] <= x < t[hi]
+    const long long mid = lo + ((hi - lo) >> 1);
+    if (t[mid] <= x) {
+      lo = mid;
+    } else {
+      hi = mid;
+    }
+  }
+  return lo;
+}
+
+// The Binary (or, with Interpolation, the interpolation) searching step: targets x_row[0..n) of
+// one row against its first L source times, one target per thread.
+template <class Blend, bool Interpolation = false, class Time, class State>
 __device__ __forceinline__ void find_brackets(State& st, const Time* t, long long L, const Time* x_row, int n,
                                               int tid, int nthreads) {
   for (int i = tid; i < n; i += nthreads) {
@@ -344,7 +391,12 @@ __device__ __forceinline__ void find_brackets(State& st, const Time* t, long lon
     } else if (x >= t[L - 1]) {
       store_bracket<Blend>(st, i, t, L, x, L - 1, false, x, x);
     } else {
-      const long long left = search_left(t, L, x);
+      long long left;
+      if constexpr (Interpolation) {
+        left = guess_search_left(t, L, x, t[0], t[L - 1]);
+      } else {
+        left = search_left(t, L, x);
+      }
       store_bracket<Blend>(st, i, t, L, x, left, true, t[left], t[left + 1]);
     }
   }
@@ -555,7 +607,8 @@ __device__ __forceinline__ void resample_tile(State& st, const V* row, const Tim
   if constexpr (Search == search_mode::kNarrow) {
     find_brackets_narrow<Blend, Time, State, BlockThreads>(st, t, L, x_row, n);
   } else {
-    find_brackets<Blend>(st, t, L, x_row, n, static_cast<int>(threadIdx.x), BlockThreads);
+    find_brackets<Blend, Search == search_mode::kInterpolation>(st, t, L, x_row, n, static_cast<int>(threadIdx.x),
+                                                                 BlockThreads);
   }
   __syncthreads();
   if constexpr (W > 1) {

@@ -18,11 +18,15 @@ template __global__ void resample<bf16, double, 1024, 256, 8, 8, 1, RsGroup<0, 1
 template __global__ void resample<bf16, float, 8, 1024, 1024, 1, 1, RsGroup<0, 3, 0>, RsGroup<3, 4, 4>,
                                   RsGroup<7, 1, 2>>(RcArgs);
 template __global__ void resample<double, double, 7, 128, 1024, 1, 1, RsGroup<0, 7, 1>>(RcArgs);
+template __global__ void resample<bf16, float, 256, 256, 8, 8, 2, RsGroup<0, 256, 0>>(RcArgs);
+template __global__ void resample<double, double, 7, 32, 64, 1, 2, RsGroup<0, 7, 3>>(RcArgs);
 
 // fuse: mixed modes, both value widths, both searches, per-modality vector widths.
 template __global__ void fuse<float, double, 9, 256, 128, 1, FuseMod<0, 0, 3, 0>, FuseMod<1, 3, 4, 4>,
                               FuseMod<2, 7, 2, 3>>(RcArgs);
 template __global__ void fuse<bf16, float, 2, 256, 256, 0, FuseMod<0, 0, 1, 1>, FuseMod<1, 1, 1, 2>>(RcArgs);
+template __global__ void fuse<float, double, 9, 128, 32, 2, FuseMod<0, 0, 3, 0>, FuseMod<1, 3, 4, 4>,
+                              FuseMod<2, 7, 2, 3>>(RcArgs);
 template __global__ void fuse<bf16, float, 588, 256, 8, 1, FuseMod<0, 0, 512, 0, 4>, FuseMod<1, 512, 64, 0, 4>,
                               FuseMod<2, 576, 12, 0, 4>>(RcArgs);
 

@@ -72,7 +72,12 @@ int fit_width(int want, std::initializer_list<std::int64_t> values) {
 // Search strategy number of the template (templates/resample.cuh search_mode). The narrow search
 // uses two warps, so a one-warp block falls back to the binary search.
 int search_number(const Config& c) {
-  return c.search == SearchStrategy::Narrow && c.block_threads >= 64 ? 1 : 0;
+  switch (c.search) {
+    case SearchStrategy::Narrow: return c.block_threads >= 64 ? 1 : 0;
+    case SearchStrategy::Interpolation: return 2;
+    case SearchStrategy::Binary: break;
+  }
+  return 0;
 }
 
 int pow2_targets(std::int64_t chunks) {
@@ -279,6 +284,16 @@ std::vector<Config> cuda_config_space(const Spec& spec) {
   Config binary = h;
   binary.search = SearchStrategy::Binary;
   add(binary);
+  // The interpolation search over the same tiles: no block-wide search step, so it also tries
+  // smaller tiles.
+  for (int scale : {-3, -2, -1, 0, 1}) {
+    Config c = h;
+    c.search = SearchStrategy::Interpolation;
+    const int tpb = scale < 0 ? h.targets_per_block >> -scale : h.targets_per_block << scale;
+    if (tpb < 1 || tpb > kMaxTargetsPerBlock) continue;
+    c.targets_per_block = tpb;
+    add(c);
+  }
   return space;
 }
 

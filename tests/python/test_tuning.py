@@ -35,7 +35,7 @@ def fake_timer(times_by_grain):
 
 def test_choose_takes_the_first_config_within_the_noise():
     assert choose([100.0, 99.0, 50.0, 50.5], [0, 0, 0, 0]) == (2, [False, False, True, True])
-    assert choose([100.0, 99.0], [0, 0])[0] == 0        # 1 % faster is inside the 2 % floor
+    assert choose([100.0, 99.0], [0, 0])[0] == 0        # 1 % faster is inside the 3 % floor
     assert choose([100.0, 97.0], [0, 0])[0] == 1        # 3 % faster is not
     assert choose([100.0, 90.0], [0.15, 0.0])[0] == 0   # a noisy heuristic: 10 % is within its spread
     assert choose([100.0, 90.0], [0.0, 0.15])[0] == 0   # ... and so is a noisy challenger

@@ -57,7 +57,7 @@ TEST(Config, BadValuesNameTheirField) {
 }
 
 TEST(Config, StrategyNamesParseBack) {
-  for (SearchStrategy s : {SearchStrategy::Binary, SearchStrategy::Narrow})
+  for (SearchStrategy s : {SearchStrategy::Binary, SearchStrategy::Narrow, SearchStrategy::Interpolation})
     EXPECT_EQ(parse_search_strategy(search_strategy_name(s)), s);
   EXPECT_FALSE(parse_search_strategy("Binary"));
 }

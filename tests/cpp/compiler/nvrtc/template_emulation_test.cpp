@@ -259,6 +259,7 @@ void check_narrow_and_vectors() {
     expect_matches(*p, emulate_with<V, Time, 8, 64, 16, 1, kNarrow, RsGroup<0, 8, m::kLinear>>(*p, 5));
     expect_matches(*p, emulate_with<V, Time, 8, 64, 16, 4, kNarrow, RsGroup<0, 8, m::kLinear>>(*p, 5));
     expect_matches(*p, emulate_with<V, Time, 8, 32, 16, 8, search_mode::kBinary, RsGroup<0, 8, m::kLinear>>(*p, 3));
+    expect_matches(*p, emulate_with<V, Time, 8, 32, 16, 4, search_mode::kInterpolation, RsGroup<0, 8, m::kLinear>>(*p, 3));
     // Unaligned arrays: the kernel falls back to one channel per access.
     expect_matches(*p, emulate_with<V, Time, 8, 64, 16, 4, kNarrow, RsGroup<0, 8, m::kLinear>>(*p, 5, 1));
   }
@@ -275,6 +276,19 @@ void check_narrow_and_vectors() {
       qs, groups,
       emulate_with<V, Time, 10, 64, 32, 2, kNarrow, RsGroup<0, 2, m::kCubic>, RsGroup<2, 2, m::kNearest>,
                    RsGroup<4, 4, m::kSlerp>, RsGroup<8, 2, m::kPrevious>>(qs, 4)));
+  EXPECT_TRUE(testing::check_groups(
+      qs, groups,
+      emulate_with<V, Time, 10, 32, 32, 2, search_mode::kInterpolation, RsGroup<0, 2, m::kCubic>,
+                   RsGroup<2, 2, m::kNearest>, RsGroup<4, 4, m::kSlerp>, RsGroup<8, 2, m::kPrevious>>(qs, 4)));
+  // Irregular clocks (bursts of repeats and gaps) make the interpolation guess land far off: the
+  // gallop must still find the bracket.
+  auto bursty = testing::make_problem<V, Time>(2, 400, 300, 2, false, false, 0.0, 1.0, 11);
+  for (std::int64_t b = 0; b < bursty.B; ++b)  // squeeze the first half of each row into a burst
+    for (std::int64_t s = 0; s < 200; ++s) {
+      auto& v = bursty.src[static_cast<std::size_t>(b * 400 + s)];
+      v = static_cast<Time>(static_cast<double>(bursty.src[static_cast<std::size_t>(b * 400)]) + 0.001 * static_cast<double>(s));
+    }
+  expect_matches(bursty, emulate_with<V, Time, 2, 32, 64, 2, search_mode::kInterpolation, RsGroup<0, 2, m::kLinear>>(bursty, 3));
   // A tile whose bracket range is longer than the staging area: the global fallback.
   auto longrow = sorted_targets(testing::make_problem<V, Time>(1, 6000, 12, 2, false, false));
   expect_matches(longrow, emulate_with<V, Time, 2, 64, 16, 2, kNarrow, RsGroup<0, 2, m::kLinear>>(longrow, 1));
