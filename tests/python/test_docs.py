@@ -55,7 +55,7 @@ COVERED_ELSEWHERE = {
     r"bash scripts/demo\.sh": ".ci/run",
     r"bash scripts/setup\.sh": ".ci/run (scripts/test.sh starts with scripts/setup.sh)",
     r"pip install \.( .*)?": "tests/python/test_pip_install.py",
-    ENV + r"bash scripts/gpu_(check|multi_check|sanitize)\.sh": GPU_RUN,
+    ENV + r"bash scripts/gpu_(check|multi_check|sanitize|bench|ncu)\.sh( .*)?": GPU_RUN,
     ENV + r"python3? scripts/run_manifest\.py \S+": GPU_RUN + " (strict mode on a shipped bundle)",
     r"python3? bench/warm_start\.py( .*)?": GPU_RUN + "; results in bench/results/",
     r"python3? -m pytest tests/python/test_cpu_gpu_agreement\.py .*": GPU_RUN,
