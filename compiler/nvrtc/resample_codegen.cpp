@@ -17,6 +17,9 @@ constexpr int kDefaultBlockThreads = 256;
 // H100 (bench/results/gpu-h100-2026-11-27-*.jsonl): 256-pair tiles won slightly on R1 but lost
 // 35-45% on R2 and R3; the tuner covers the shapes where smaller tiles pay.
 constexpr int kPairsPerTile = 1024;
+// A resample tile with the interpolation search (no block-wide search step) does best with half
+// that: the tuner's picks on targets.md's R1, R2 and R4 were 512-pair tiles or smaller.
+constexpr int kResamplePairsPerTile = 512;
 constexpr int kMaxTargetsPerBlock = 256;
 // Bytes one thread moves per access when the vector width allows it (the widest global load).
 constexpr int kVectorBytes = 16;
@@ -80,8 +83,8 @@ int search_number(const Config& c) {
   return 0;
 }
 
-int pow2_targets(std::int64_t chunks) {
-  const std::int64_t want = std::max<std::int64_t>(1, kPairsPerTile / std::max<std::int64_t>(1, chunks));
+int pow2_targets(std::int64_t chunks, int pairs = kPairsPerTile) {
+  const std::int64_t want = std::max<std::int64_t>(1, pairs / std::max<std::int64_t>(1, chunks));
   int tpb = 1;
   while (tpb * 2 <= want && tpb * 2 <= kMaxTargetsPerBlock) tpb *= 2;
   return tpb;
@@ -211,10 +214,13 @@ int fuse_vector_width(const FuseSpec& spec, std::size_t modality, const Config& 
 Config default_resample_cuda_config(const ResampleSpec& spec) {
   Config c;
   c.block_threads = kDefaultBlockThreads;
-  c.search = SearchStrategy::Narrow;
+  // Robot logs mostly come from steady clocks, where the interpolation search finds a bracket in
+  // one round trip; on the H100 runs it beat the narrow search on every resample case the tuner
+  // saw (bench/results/gpu-h100-2026-11-27.jsonl), and it stays correct on any sorted times.
+  c.search = SearchStrategy::Interpolation;
   c.vector_width = std::max<int>(1, kVectorBytes / static_cast<int>(dtype_size(spec.dtype)));
   // The largest power of two not above the wish: a few tile shapes cover every dim.
-  c.targets_per_block = pow2_targets(spec.dim / resample_vector_width(spec, c));
+  c.targets_per_block = pow2_targets(spec.dim / resample_vector_width(spec, c), kResamplePairsPerTile);
   return c;
 }
 
@@ -284,11 +290,11 @@ std::vector<Config> cuda_config_space(const Spec& spec) {
   Config binary = h;
   binary.search = SearchStrategy::Binary;
   add(binary);
-  // The interpolation search over the same tiles: no block-wide search step, so it also tries
-  // smaller tiles.
+  // The other per-target search (interpolation, or narrow where the heuristic interpolates) over
+  // the same tiles and smaller ones.
   for (int scale : {-3, -2, -1, 0, 1}) {
     Config c = h;
-    c.search = SearchStrategy::Interpolation;
+    c.search = h.search == SearchStrategy::Interpolation ? SearchStrategy::Narrow : SearchStrategy::Interpolation;
     const int tpb = scale < 0 ? h.targets_per_block >> -scale : h.targets_per_block << scale;
     if (tpb < 1 || tpb > kMaxTargetsPerBlock) continue;
     c.targets_per_block = tpb;

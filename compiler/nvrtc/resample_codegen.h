@@ -45,8 +45,9 @@ int resample_vector_width(const ResampleSpec& spec, const Config& config);
 /// config.vector_width dividing its dim, its output offset and the output's channel count.
 int fuse_vector_width(const FuseSpec& spec, std::size_t modality, const Config& config);
 
-/// The heuristic: 256 threads, 16-byte accesses where the channels allow, the narrow search, and
-/// enough targets per block that a tile has ~1024 (target, chunk) pairs (at most 256 targets).
+/// The resample heuristic: 256 threads, 16-byte accesses where the channels allow, the
+/// interpolation search, and enough targets per block that a tile has ~512 (target, chunk) pairs
+/// (at most 256 targets). Fuse uses the narrow search and ~1024-pair tiles.
 Config default_resample_cuda_config(const ResampleSpec& spec);
 
 /// The default config of any op; voxelize uses one item per thread (targets_per_block =
