@@ -33,11 +33,19 @@ export ASAN_OPTIONS="halt_on_error=1:allocator_may_return_null=1"
 
 log "C++ tests under ASan + UBSan (ctest)"
 set +e
-# A test is retried once if it fails: LeakSanitizer's exit-time tracer sometimes crashes ("Tracer
-# caught signal 11 ... LeakSanitizer has encountered a fatal error") after an NVRTC test has
-# passed, with NVRTC's threads still around. A real sanitizer report is not excused by the retry:
-# every attempt's output is in the log that `findings` below counts.
-ctest --test-dir build-asan --output-on-failure -j "$(nproc)" --repeat until-pass:2 2>&1 | tee build-asan/ctest.log
+# NVRTC compiles in-process; after the tests that compile a few of the specs (nearest and previous
+# with f64 times) LeakSanitizer's exit-time tracer crashes inside the process ("Tracer caught
+# signal 11 ... LeakSanitizer has encountered a fatal error") although the test passed. Those NVRTC
+# compile tests run with ASan and UBSan but without the leak check; every other test keeps it.
+nvrtc_compiles='^EveryOp/NvrtcCompilesSpec[.]'
+{
+  ctest --test-dir build-asan --output-on-failure -j "$(nproc)" -E "$nvrtc_compiles"
+  rc_main=$?
+  ASAN_OPTIONS="$ASAN_OPTIONS:detect_leaks=0" ctest --test-dir build-asan --output-on-failure -j "$(nproc)" \
+    -R "$nvrtc_compiles"
+  rc_nvrtc=$?
+  exit $((rc_main | rc_nvrtc))
+} 2>&1 | tee build-asan/ctest.log
 ctest_rc=${PIPESTATUS[0]}
 set -e
 
@@ -60,7 +68,7 @@ findings=$(cat build-asan/ctest.log build-asan/pytest.log \
            | grep -cE "ERROR: AddressSanitizer|runtime error:|ERROR: LeakSanitizer" || true)
 
 log "sanitizer summary ($((SECONDS - start)) s)"
-echo "ctest:  $(grep -E 'tests passed|tests failed' build-asan/ctest.log | tail -1)"
+echo "ctest:  $(grep -E 'tests passed|tests failed' build-asan/ctest.log | paste -sd ';' -)"
 echo "pytest: $(tail -1 build-asan/pytest.log)"
 echo "sanitizer reports: $findings"
 [ "$ctest_rc" -eq 0 ] && [ "$pytest_rc" -eq 0 ] && [ "$findings" -eq 0 ]
