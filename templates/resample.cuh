@@ -375,6 +375,24 @@ __device__ __forceinline__ long long guess_search_left(const Time* t, long long 
   return lo;
 }
 
+// A target that needs no search (NaN, at or before the first sample, at or after the last): fills
+// its entry and returns true.
+template <class Blend, class Time, class State>
+__device__ __forceinline__ bool store_edge(State& st, int i, const Time* t, long long L, Time x) {
+  if (x != x) {
+    st.kind[i] = kNan;
+    st.left[i] = 0;
+    if constexpr (State::kNear) st.near[i] = 0;
+  } else if (x <= t[0]) {
+    store_bracket<Blend>(st, i, t, L, x, 0, false, x, x);
+  } else if (x >= t[L - 1]) {
+    store_bracket<Blend>(st, i, t, L, x, L - 1, false, x, x);
+  } else {
+    return false;
+  }
+  return true;
+}
+
 // The Binary (or, with Interpolation, the interpolation) searching step: targets x_row[0..n) of
 // one row against its first L source times, one target per thread.
 template <class Blend, bool Interpolation = false, class Time, class State>
@@ -382,23 +400,14 @@ __device__ __forceinline__ void find_brackets(State& st, const Time* t, long lon
                                               int tid, int nthreads) {
   for (int i = tid; i < n; i += nthreads) {
     const Time x = x_row[i];
-    if (x != x) {
-      st.kind[i] = kNan;
-      st.left[i] = 0;
-      if constexpr (State::kNear) st.near[i] = 0;
-    } else if (x <= t[0]) {
-      store_bracket<Blend>(st, i, t, L, x, 0, false, x, x);
-    } else if (x >= t[L - 1]) {
-      store_bracket<Blend>(st, i, t, L, x, L - 1, false, x, x);
+    if (store_edge<Blend>(st, i, t, L, x)) continue;
+    long long left;
+    if constexpr (Interpolation) {
+      left = guess_search_left(t, L, x, t[0], t[L - 1]);
     } else {
-      long long left;
-      if constexpr (Interpolation) {
-        left = guess_search_left(t, L, x, t[0], t[L - 1]);
-      } else {
-        left = search_left(t, L, x);
-      }
-      store_bracket<Blend>(st, i, t, L, x, left, true, t[left], t[left + 1]);
+      left = search_left(t, L, x);
     }
+    store_bracket<Blend>(st, i, t, L, x, left, true, t[left], t[left + 1]);
   }
 }
 
@@ -438,15 +447,8 @@ __device__ __forceinline__ void find_brackets_narrow(State& st, const Time* t, l
   const Time* s = st.staged;
   for (int i = tid; i < n; i += BlockThreads) {
     const Time x = x_row[i];
-    if (x != x) {
-      st.kind[i] = kNan;
-      st.left[i] = 0;
-      if constexpr (State::kNear) st.near[i] = 0;
-    } else if (x <= t[0]) {
-      store_bracket<Blend>(st, i, t, L, x, 0, false, x, x);
-    } else if (x >= t[L - 1]) {
-      store_bracket<Blend>(st, i, t, L, x, L - 1, false, x, x);
-    } else if (staged >= 2 && s[0] <= x && x < s[staged - 1]) {
+    if (store_edge<Blend>(st, i, t, L, x)) continue;
+    if (staged >= 2 && s[0] <= x && x < s[staged - 1]) {
       const long long k = search_left(s, staged, x);
       store_bracket<Blend>(st, i, t, L, x, first + k, true, s[k], s[k + 1]);
     } else {
