@@ -4,13 +4,7 @@
 # host launch cost). Arguments go to gpu_bench.py. Results go to $OUT (default ./gpu-out).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-OUT=${OUT:-$PWD/gpu-out}
-mkdir -p "$OUT"
-if compgen -G ".whl/*.whl" >/dev/null; then
-  python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target /tmp/site .whl/*.whl
-  export PYTHONPATH=/tmp/site
-fi
-export PYTHONPATH="$PWD/python${PYTHONPATH:+:$PYTHONPATH}" PYTHONUNBUFFERED=1
+source scripts/gpu_env.sh
 export ROBOCACHE_CACHE_DIR=${ROBOCACHE_CACHE_DIR:-/tmp/robocache-bench-cache}
 if ! { cmake -S . -B build-gpu -G Ninja -DROBOCACHE_ENABLE_LLVM=OFF \
         -DPython_EXECUTABLE="$(command -v python3)" && cmake --build build-gpu -j 16; } >"$OUT/build.log" 2>&1; then

@@ -5,16 +5,7 @@
 # placed in .whl/ (see docs/gpu-validation.md).
 set -uo pipefail
 cd "$(dirname "$0")/.."
-OUT=${OUT:-$PWD/gpu-out}
-mkdir -p "$OUT"
-# Wheels for packages the GPU machine lacks (ml_dtypes, hypothesis; CuPy in .cupy/ for the interop
-# tests), installed without network into /tmp/site.
-wheels=$(compgen -G ".whl/*.whl"; compgen -G ".cupy/*.whl") || true
-if [ -n "$wheels" ]; then
-  python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target /tmp/site $wheels
-  export PYTHONPATH=/tmp/site
-fi
-export PYTHONPATH="$PWD/python${PYTHONPATH:+:$PYTHONPATH}" PYTHONUNBUFFERED=1 PYTHONFAULTHANDLER=1
+source scripts/gpu_env.sh
 {
   echo "date: $(date -u +%Y-%m-%dT%H:%MZ)"
   echo "commit: ${ROBOCACHE_COMMIT:-$(git rev-parse --short HEAD 2>/dev/null || echo unknown)}"
