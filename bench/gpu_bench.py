@@ -582,6 +582,10 @@ def main() -> int:
         print(text, flush=True)
 
     print(f"device {device}, copy bandwidth {bw / 1e12:.2f} TB/s, results -> {path}", flush=True)
+    # What one tiny kernel costs GPU-only here (the same graph method): the floor under R4 and F1.
+    tiny = [torch.zeros(16, device=DEV) for _ in range(SETS)]
+    emit({"case": "launch", "impl": "torch x.add_(1)", "us": round(bench_us(lambda: tiny[0].add_(1)), 2),
+          "gpu_us": round(gpu_only_us([(lambda x=x: x.add_(1)) for x in tiny]), 2)})
     for case in cases:
         try:
             run_case(case, bw, args, emit)

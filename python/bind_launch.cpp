@@ -98,6 +98,9 @@ bool add_view(const TorchHandles& t, py::handle h, std::vector<ArrayView>& views
   return true;
 }
 
+// An absent lengths array, or int64 ones; the general path converts other integer lengths.
+bool is_index(const ArrayView& lengths) { return !lengths.data || lengths.dtype == DType::I64; }
+
 std::optional<std::vector<double>> three(py::handle h, bool allow_scalar) {
   if (allow_scalar && (PyFloat_Check(h.ptr()) || PyLong_Check(h.ptr()))) {
     const double v = h.cast<double>();
@@ -124,7 +127,7 @@ bool collect(const TorchHandles& t, const Spec& spec, const py::tuple& args, std
       for (std::size_t i = 0; i < args.size(); ++i)
         if (!add_view(t, args[i], views)) return false;
       if (views.size() == 3) views.emplace_back();
-      return true;
+      return is_index(views[3]);
     }
     case OpKind::Fuse: {
       if (args.size() != 2 || (!PyList_Check(args[0].ptr()) && !PyTuple_Check(args[0].ptr()))) return false;
@@ -136,6 +139,7 @@ bool collect(const TorchHandles& t, const Spec& spec, const py::tuple& args, std
         for (std::size_t i = 0; i < triple.size(); ++i)
           if (!add_view(t, triple[i], views)) return false;
         if (triple.size() == 2) views.emplace_back();
+        if (!is_index(views.back())) return false;
       }
       return views.size() >= 4;
     }

@@ -12,9 +12,10 @@ namespace robocache {
 
 namespace {
 
-// Dynamic shared memory a block may fill with a row's source times; a longer row is searched in
-// global memory. 32 KiB leaves room for the several blocks per SM that hide DRAM latency.
-constexpr std::int64_t kStageBytes = 32 * 1024;
+// Dynamic shared memory a block may fill with a row's source times (the most a launch gets
+// without raising the kernel's limit); a longer row is searched in global memory. Four such blocks
+// still fit an SM, the most its registers allow anyway.
+constexpr std::int64_t kStageBytes = 48 * 1024;
 
 void expect_count(const std::vector<ArrayView>& arrays) {
   if (arrays.size() != 3 && arrays.size() != 4)
@@ -76,7 +77,7 @@ void add_stream_cost(WorkShape& work, std::int64_t samples, std::int64_t dim, DT
   work.item_bytes += 3 * dim * esz;  // two source rows read, one output row written
   if (staged || device_checks) work.row_bytes += times;
   if (staged) work.shared_bytes = std::max(work.shared_bytes, times);
-  work.units_per_32 = std::max(work.units_per_32, (dim * esz + 127) / 128);
+  work.units_per_32 = std::max(work.units_per_32, (dim * esz + 63) / 64);  // 4 16-byte chunks a unit
 }
 
 OutputSpec plan_resample(const ResampleSpec& spec, const std::vector<ArrayView>& arrays) {

@@ -646,15 +646,31 @@ __device__ __forceinline__ unsigned long long prepare_row(const Time* __restrict
   staged = L <= stage_cap;
   if (!staged && !validate) return 0;
   bool nan = false, down = false;
-  for (long long j = threadIdx.x; j < L; j += BlockThreads) {
-    const Time v = t[j];
-    if (staged) stage[j] = v;
-    if (validate) {
-      if (v != v) {
-        nan = true;
-      } else if (j + 1 < L) {
-        const Time w = t[j + 1];
-        if (w < v) down = true;
+  // kLoads loads in flight per thread (a loop of one load at a time would pay DRAM latency once
+  // per kLoads * BlockThreads samples instead of once per pass).
+  constexpr int kLoads = 8;
+  for (long long base = threadIdx.x; base < L; base += static_cast<long long>(kLoads) * BlockThreads) {
+    Time v[kLoads], w[kLoads];
+#pragma unroll
+    for (int k = 0; k < kLoads; ++k) {
+      const long long j = base + static_cast<long long>(k) * BlockThreads;
+      if (j < L) {
+        v[k] = t[j];
+        if (validate && j + 1 < L) w[k] = t[j + 1];
+      }
+    }
+#pragma unroll
+    for (int k = 0; k < kLoads; ++k) {
+      const long long j = base + static_cast<long long>(k) * BlockThreads;
+      if (j < L) {
+        if (staged) stage[j] = v[k];
+        if (validate) {
+          if (v[k] != v[k]) {
+            nan = true;
+          } else if (j + 1 < L && w[k] < v[k]) {
+            down = true;
+          }
+        }
       }
     }
   }
@@ -676,10 +692,10 @@ __device__ __forceinline__ void process_tile(State* states, Time* stage, long lo
   using Simple = SimpleSweep<Gs...>;
   constexpr int kWarps = BlockThreads / 32;
   constexpr int kChunks = D / W;
-  // Chunks a warp streams per search: whole rows up to 16 chunks, else slices of 8 (wide rows get
-  // several warps per 32 targets, so even a short batch keeps the GPU's memory system busy).
-  constexpr int kSlice = kChunks <= 16 ? kChunks : 8;
-  constexpr int kSlices = (kChunks + kSlice - 1) / kSlice;
+  // Chunks a warp streams per search: at most 4, so a unit is one round of loads per lane (the
+  // sweep's U) and wide rows spread over many warps: even a short batch keeps the memory busy.
+  constexpr int kSlices = (kChunks + 3) / 4;
+  constexpr int kSlice = (kChunks + kSlices - 1) / kSlices;
   bool staged = false;
   const unsigned long long reason = prepare_row<Time, BlockThreads>(t, L, S, validate, stage_cap, stage, staged);
   if (reason != 0 && threadIdx.x == 0) device_error::report(err, where | reason);
@@ -724,10 +740,10 @@ struct ModeFlags {
   static constexpr bool kNear = (false || ... || (Gs::kMode == interp_mode::kNearest));
 };
 
-// Blocks an SM should hold at once: 1024 threads' worth, so the register budget (64 a thread)
-// leaves room for enough loads in flight to cover DRAM latency.
+// Blocks an SM should hold at once: 768 threads' worth (at most 85 registers a thread), enough
+// warps with loads in flight to cover DRAM latency without spilling the unrolled sweep.
 template <int BlockThreads>
-constexpr int kMinBlocks = BlockThreads >= 1024 ? 1 : 1024 / BlockThreads;
+constexpr int kMinBlocks = BlockThreads >= 768 ? 1 : 768 / BlockThreads;
 
 // Targets per block: the launch's choice (slot), else the template's.
 __device__ __forceinline__ long long tile_targets(unsigned long long slot, int fallback) {
@@ -819,8 +835,8 @@ __device__ __forceinline__ void fuse_modality(State* states, Time* stage, long l
 }
 
 // fuse: every modality (FuseMod, in argument order) resampled onto one timeline in one launch.
-// A block takes a tile of targets of one row and resamples every modality for it in turn, so the
-// target times are read once per tile.
+// Work item w is (tile w / M, modality w % M): the modalities of a tile go to different blocks and
+// run side by side; a grid-stride loop covers every pair whatever the grid size.
 template <class V, class Time, int DTotal, int BlockThreads, int TargetsPerBlock, int Search, class... Ms>
 __global__ void __launch_bounds__(BlockThreads, kMinBlocks<BlockThreads>) fuse(RcArgs args) {
   static_assert(sizeof...(Ms) >= 1 && sizeof...(Ms) <= 16, "1 to 16 modalities");
@@ -845,16 +861,21 @@ __global__ void __launch_bounds__(BlockThreads, kMinBlocks<BlockThreads>) fuse(R
   Time* stage = dynamic_stage<Time>();
   const long long stage_cap = static_cast<long long>(dynamic_smem_bytes() / sizeof(Time));
 
+  constexpr long long M = sizeof...(Ms);
   const long long tiles_per_row = (T + tile - 1) / tile;
-  const long long tiles = B * tiles_per_row;
-  for (long long blk = blockIdx.x; blk < tiles; blk += gridDim.x) {
+  const long long work = B * tiles_per_row * M;
+  for (long long w = blockIdx.x; w < work; w += gridDim.x) {
+    const long long blk = w / M;
+    const int m = static_cast<int>(w - blk * M);
     const long long b = blk / tiles_per_row;
     const long long t0 = (blk - b * tiles_per_row) * tile;
     const int n = static_cast<int>(T - t0 < tile ? T - t0 : tile);
     const Time* x_row = tgt_times + b * tgt_stride + t0;
     V* out_tile = out + (b * T + t0) * DTotal;
-    (fuse_modality<V, Time, DTotal, BlockThreads, Search, Ms, State>(states, stage, stage_cap, args, b, x_row, n, out,
-                                                                     out_tile, validate, err),
+    // m is the same for the whole block, so the barriers inside stay uniform.
+    ((m == Ms::kIndex ? fuse_modality<V, Time, DTotal, BlockThreads, Search, Ms, State>(
+                            states, stage, stage_cap, args, b, x_row, n, out, out_tile, validate, err)
+                      : void()),
      ...);
   }
 }

@@ -47,7 +47,7 @@ std::int64_t launch_tile(const WorkShape& w, const Config& c, int sm_count) {
   std::int64_t tile = 32 * ((warps + per32 - 1) / per32);
   const std::int64_t cap = std::max<std::int64_t>(32, c.targets_per_block);
   tile = std::min(tile, cap);
-  auto blocks = [&](std::int64_t t) { return w.rows * ((w.items + t - 1) / t); };
+  auto blocks = [&](std::int64_t t) { return w.rows * ((w.items + t - 1) / t) * std::max<std::int64_t>(1, w.blocks_per_tile); };
   while (tile < cap && tile < w.items && tile * w.item_bytes < 2 * w.row_bytes) tile *= 2;
   while (tile < cap && tile < w.items && blocks(2 * tile) >= 8 * static_cast<std::int64_t>(sm_count)) tile *= 2;
   return std::min(tile, cap);

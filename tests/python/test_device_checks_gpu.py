@@ -100,7 +100,7 @@ def test_voxel_lengths_out_of_range_are_reported():
     expect_reported("lengths", 1)
 
 
-def _captured_equals_eager(fn):
+def _captured_equals_eager(fn, exact=True):
     t = torch()
     want = fn()
     side = t.cuda.Stream()
@@ -116,7 +116,10 @@ def _captured_equals_eager(fn):
     t.cuda.synchronize()
     robocache.synchronize()
     assert t.equal(got.isnan(), want.isnan())
-    assert t.equal(t.nan_to_num(got), t.nan_to_num(want))
+    if exact:
+        assert t.equal(t.nan_to_num(got), t.nan_to_num(want))
+    else:  # a mean's float atomics add in any order: the last bits may differ (ops.md §3)
+        assert t.allclose(t.nan_to_num(got), t.nan_to_num(want), rtol=1e-5, atol=1e-6)
 
 
 def test_resample_with_groups_and_lengths_captures_with_default_arguments():
@@ -144,7 +147,8 @@ def test_each_voxel_mode_captures_with_default_arguments(mode):
     feats = t.randn((3, 500, 2), device="cuda") if mode in ("mean", "max") else None
     lengths = t.tensor([500, 250, 0], device="cuda", dtype=t.int64)
     _captured_equals_eager(lambda: robocache.voxelize_pointcloud(pts, (0, 0, 0), 0.2, (5, 5, 5), mode=mode,
-                                                                 features=feats, lengths=lengths))
+                                                                 features=feats, lengths=lengths),
+                           exact=mode != "mean")
 
 
 def test_staged_and_unstaged_rows_agree_with_the_cpu_backend():
