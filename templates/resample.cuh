@@ -692,9 +692,10 @@ __device__ __forceinline__ void process_tile(State* states, Time* stage, long lo
   using Simple = SimpleSweep<Gs...>;
   constexpr int kWarps = BlockThreads / 32;
   constexpr int kChunks = D / W;
-  // Chunks a warp streams per search: at most 4, so a unit is one round of loads per lane (the
-  // sweep's U) and wide rows spread over many warps: even a short batch keeps the memory busy.
-  constexpr int kSlices = (kChunks + 3) / 4;
+  // Chunks a warp streams per search: at most 8 (two rounds of the sweep's U loads per lane), in
+  // equal slices, so wide rows spread over several warps and even a short batch keeps the memory
+  // busy, while narrow rows pay one search per target.
+  constexpr int kSlices = (kChunks + 7) / 8;
   constexpr int kSlice = (kChunks + kSlices - 1) / kSlices;
   bool staged = false;
   const unsigned long long reason = prepare_row<Time, BlockThreads>(t, L, S, validate, stage_cap, stage, staged);

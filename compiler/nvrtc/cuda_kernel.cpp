@@ -38,19 +38,22 @@ struct DeviceKernel {
 
 // Targets per block for a launch whose tiles are sized at launch time (WorkShape::tile_slot):
 // enough 32-target units to keep every warp of the block busy; then larger tiles while the
-// per-row cost each block pays (reading the source times) is large beside the tile's own bytes;
-// then larger still while the grid would have far more blocks than the GPU holds at once (each
-// block start costs a little). Capped by the config's targets_per_block, never below 32.
+// per-row cost each block pays (staging or checking the source times) is large beside the tile's
+// own bytes, as long as the grid still gives every SM two blocks; then larger still while the grid
+// would have far more blocks than the GPU holds at once. Capped by the config's
+// targets_per_block, never below 32.
 std::int64_t launch_tile(const WorkShape& w, const Config& c, int sm_count) {
   const std::int64_t warps = std::max(1, c.block_threads / 32);
   const std::int64_t per32 = std::max<std::int64_t>(1, w.units_per_32);
-  std::int64_t tile = 32 * ((warps + per32 - 1) / per32);
   const std::int64_t cap = std::max<std::int64_t>(32, c.targets_per_block);
-  tile = std::min(tile, cap);
-  auto blocks = [&](std::int64_t t) { return w.rows * ((w.items + t - 1) / t) * std::max<std::int64_t>(1, w.blocks_per_tile); };
-  while (tile < cap && tile < w.items && tile * w.item_bytes < 2 * w.row_bytes) tile *= 2;
-  while (tile < cap && tile < w.items && blocks(2 * tile) >= 8 * static_cast<std::int64_t>(sm_count)) tile *= 2;
-  return std::min(tile, cap);
+  std::int64_t tile = std::min(cap, 32 * ((warps + per32 - 1) / per32));
+  const std::int64_t parts = std::max<std::int64_t>(1, w.blocks_per_tile);
+  auto blocks = [&](std::int64_t t) { return w.rows * ((w.items + t - 1) / t) * parts; };
+  const std::int64_t sms = std::max(1, sm_count);
+  while (tile < cap && tile < w.items && tile * w.item_bytes < 4 * w.row_bytes && blocks(2 * tile) >= 2 * sms)
+    tile *= 2;
+  while (tile < cap && tile < w.items && blocks(2 * tile) >= 8 * sms) tile *= 2;
+  return tile;
 }
 
 class CudaLoadedKernel final : public LoadedKernel {
