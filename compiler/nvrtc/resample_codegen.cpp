@@ -12,6 +12,8 @@ namespace robocache {
 namespace {
 
 constexpr int kDefaultBlockThreads = 256;
+// resample and fuse blocks.
+constexpr int kStreamBlockThreads = 512;
 // resample and fuse: the largest tile the launch may choose (the template's TargetsPerBlock).
 constexpr int kMaxTileTargets = 1024;
 // Bytes one thread moves per access when the vector width allows it (the widest global load).
@@ -199,7 +201,9 @@ int fuse_vector_width(const FuseSpec& spec, std::size_t modality, const Config& 
 
 Config default_resample_cuda_config(const ResampleSpec& spec) {
   Config c;
-  c.block_threads = kDefaultBlockThreads;
+  // 512 threads: one block stages (or checks) a row's times for twice the warps; the tuner picked
+  // it on 12 of 14 H200 shapes (bench/results/gpu-h200-2026-12-02-efab824-sweep.jsonl).
+  c.block_threads = kStreamBlockThreads;
   // Robot logs mostly come from steady clocks, where the interpolation search finds a bracket in
   // one round trip (in shared memory when the row's times fit there); it stays exact on any
   // sorted times.
@@ -217,7 +221,7 @@ Config default_cuda_config(const Spec& spec) {
     case OpKind::Fuse: {
       const FuseSpec& f = spec.fuse();
       Config c;
-      c.block_threads = kDefaultBlockThreads;
+      c.block_threads = kStreamBlockThreads;
       c.search = SearchStrategy::Interpolation;
       c.vector_width = std::max<int>(1, kVectorBytes / static_cast<int>(dtype_size(f.dtype)));
       c.targets_per_block = kMaxTileTargets;
@@ -257,7 +261,7 @@ std::vector<Config> cuda_config_space(const Spec& spec) {
   }
   // Block sizes and tile caps around the heuristic's (the launch picks each tile below its cap),
   // then one channel per access, and the binary search.
-  for (int threads : {128, 256, 512})
+  for (int threads : {128, 256, 512, 1024})
     for (int cap : {128, 256, 1024}) {
       Config c = h;
       c.block_threads = threads;
