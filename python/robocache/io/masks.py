@@ -1,0 +1,64 @@
+"""Which targets a stream can be trusted at, computed on the int64 nanosecond clocks (exact).
+
+A target x is masked for a stream with repaired clock t[0..L-1] when
+- it is outside the stream's range: x < t[0] or x > t[L-1];
+- it lies inside a gap: t[l] < x < t[l+1] with t[l+1] - t[l] > max_gap;
+- no sample is within `tolerance` of it;
+- the value the stream's mode gives there reads a suspect sample (one that was recorded out of
+  order or had a duplicate, see clocks.py): linear, slerp and wrapped read t[l] and t[l+1]
+  (only t[l] when x == t[l]), previous reads t[l], nearest the nearer one (ties: the earlier)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Optional
+
+import numpy as np
+
+REASONS = ("outside", "gap", "tolerance", "repaired")
+
+
+@dataclass
+class StreamMask:
+    """valid [T] and the samples the kernel needs (indices into the repaired clock, sorted)."""
+
+    valid: np.ndarray
+    needed: np.ndarray
+    counts: dict  # reason -> targets masked for it (a target may count under several)
+
+
+def stream_mask(t: np.ndarray, x: np.ndarray, mode: str, tolerance_ns: Optional[int], max_gap_ns: Optional[int],
+                suspect: np.ndarray) -> StreamMask:
+    """The mask of targets `x` (int64 [T]) for a stream with repaired clock `t` (int64 [L], L >= 1)."""
+    L = len(t)
+    r = np.searchsorted(t, x, side="right")
+    lc = np.maximum(r - 1, 0)
+    rc = np.minimum(r, L - 1)
+    tl, tr = t[lc], t[rc]
+    inside = (x >= t[0]) & (x <= t[-1])
+    interior = inside & (tl != x)  # strictly between two samples (so r < L)
+    counts = {"outside": int(np.count_nonzero(~inside))}
+    valid = inside.copy()
+    if max_gap_ns is not None:
+        gap = interior & (tr - tl > max_gap_ns)
+        counts["gap"] = int(np.count_nonzero(gap))
+        valid &= ~gap
+    if tolerance_ns is not None:
+        big = np.iinfo(np.int64).max
+        dl = np.where(r >= 1, x - tl, big)
+        dr = np.where(r < L, tr - x, big)
+        far = np.minimum(dl, dr) > tolerance_ns
+        counts["tolerance"] = int(np.count_nonzero(far))
+        valid &= ~far
+    if suspect.any():
+        if mode == "previous":
+            bad = suspect[lc]
+        elif mode == "nearest":
+            take_r = interior & (x - tl > tr - x)
+            bad = np.where(take_r, suspect[rc], suspect[lc])
+        else:
+            bad = suspect[lc] | (interior & suspect[rc])
+        counts["repaired"] = int(np.count_nonzero(bad & inside))
+        valid &= ~bad
+    needed = np.unique(np.concatenate([lc, rc, [0, L - 1]]))
+    return StreamMask(valid, needed, counts)
