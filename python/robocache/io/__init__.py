@@ -21,7 +21,7 @@ _EXPORTS = {
     "read_mcap": "mcap_reader", "mcap_topics": "mcap_reader",
     "read_lerobot": "lerobot_reader", "lerobot_info": "lerobot_reader",
     "read_log": "sources", "kind_of": "sources",
-    "align": "align", "AlignedBatch": "align",
+    "align": "alignment", "AlignedBatch": "alignment",
     "StreamReport": "report",
     "LogDataset": "dataset", "Collate": "dataset", "collate": "dataset",
     "MissingDependency": "_deps",

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import List, Optional, Sequence, Union
 
 from ._deps import require
-from .align import AlignedBatch, align
+from .alignment import AlignedBatch, align
 from .streams import Episode
 
 try:  # a real torch Dataset when torch is here; the class works with any DataLoader-like loop without it

@@ -60,5 +60,8 @@ def stream_mask(t: np.ndarray, x: np.ndarray, mode: str, tolerance_ns: Optional[
             bad = suspect[lc] | (interior & suspect[rc])
         counts["repaired"] = int(np.count_nonzero(bad & inside))
         valid &= ~bad
-    needed = np.unique(np.concatenate([lc, rc, [0, L - 1]]))
+    # lc and rc are sorted (so are the targets): a merge, not a hash, de-duplicates their union
+    both = np.concatenate([[0], lc, rc, [L - 1]])
+    both.sort(kind="stable")
+    needed = both[np.concatenate([[True], both[1:] != both[:-1]])]
     return StreamMask(valid, needed, counts)

@@ -30,6 +30,7 @@ class StreamReport:
     targets: int = 0  # targets it was aligned onto (0: not aligned)
     masked: float = float("nan")  # share of those targets masked
     masked_by: Dict[str, int] = field(default_factory=dict)  # reason -> targets
+    source: str = ""  # the topic or feature: streams of one topic share its clock and its problems
 
     @property
     def problems(self) -> int:

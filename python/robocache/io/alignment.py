@@ -8,6 +8,7 @@ Kernel times are float64 nanoseconds from the episode start: whole numbers, exac
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Sequence, Union
@@ -101,6 +102,22 @@ def _reference_targets(ep: Episode, reference, clocks: Dict[str, RepairedClock],
     return start + np.round(np.arange(n) * (1e9 / rate)).astype(np.int64)
 
 
+def mode_key(mode: str) -> str:
+    """Modes that read the same samples share masks: linear, slerp and wrapped read both neighbours."""
+    return "both" if mode in ("linear", "slerp", "wrapped") else mode
+
+
+def _check_strict(episode: str, name: str, c: RepairedClock, t: np.ndarray, gap_ns) -> None:
+    if c.repaired:
+        raise ValueError(f"episode '{episode}', stream '{name}': {c.first_problem} (strict=True)")
+    if gap_ns is not None and len(t) > 1:
+        dt = np.diff(t)
+        if (dt > gap_ns).any():
+            j = int(np.argmax(dt > gap_ns))
+            raise ValueError(f"episode '{episode}', stream '{name}': a gap of {dt[j] / 1e9:.6f} s after "
+                             f"{int(c.times_ns[j])} ns is longer than max_gap {gap_ns / 1e9:.6f} s (strict=True)")
+
+
 def _prepare(ep: Episode, names: Sequence[str], modes: Dict[str, str], reference, tolerance, max_gap,
              strict: bool, reports: List[StreamReport], cache: dict) -> _Prepared:
     clocks: Dict[str, RepairedClock] = {}
@@ -133,28 +150,24 @@ def _prepare(ep: Episode, names: Sequence[str], modes: Dict[str, str], reference
             rep.targets, rep.masked, rep.masked_by = len(targets), 1.0, {"outside": len(targets)}
             reports.append(rep)
             continue
-        t = c.times_ns - start
-        gap_ns = resolve_max_gap(_per_stream(max_gap, name, "max_gap"), np.diff(t))
-        if strict:
-            if c.repaired:
-                raise ValueError(f"episode '{ep.name}', stream '{name}': {c.first_problem} (strict=True)")
-            if gap_ns is not None and len(t) > 1:
-                dt = np.diff(t)
-                if (dt > gap_ns).any():
-                    j = int(np.argmax(dt > gap_ns))
-                    raise ValueError(f"episode '{ep.name}', stream '{name}': a gap of {dt[j] / 1e9:.6f} s after "
-                                     f"{int(c.times_ns[j])} ns is longer than max_gap {gap_ns / 1e9:.6f} s "
-                                     f"(strict=True)")
-        m = stream_mask(t, targets, modes[name], _seconds_ns(_per_stream(tolerance, name, "tolerance"), "tolerance"),
-                        gap_ns, c.suspect)
+        key = (id(c), mode_key(modes[name]), _per_stream(tolerance, name, "tolerance"),
+               _per_stream(max_gap, name, "max_gap"))
+        if key not in cache:  # streams of one topic share the clock, and so the masks and report
+            t = c.times_ns - start
+            gap_ns = resolve_max_gap(key[3], np.diff(t))
+            if strict:
+                _check_strict(ep.name, name, c, t, gap_ns)
+            m = stream_mask(t, targets, modes[name], _seconds_ns(key[2], "tolerance"), gap_ns, c.suspect)
+            cache[key] = (t, m, stream_report(ep.name, name, recorded, c, start, gap_ns))
+        t, m, base = cache[key]
         valid[:, i] = m.valid
         prepared.clocks.append(c)
         prepared.offsets.append(t)
         prepared.needed.append(m.needed)
-        rep = stream_report(ep.name, name, recorded, c, start, gap_ns)
+        rep = dataclasses.replace(base, stream=name, samples=recorded, source=ep.streams[name].source or name)
         rep.targets = len(targets)
         rep.masked = float(1.0 - m.valid.mean()) if len(targets) else float("nan")
-        rep.masked_by = m.counts
+        rep.masked_by = dict(m.counts)
         reports.append(rep)
     return prepared
 
