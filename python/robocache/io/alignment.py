@@ -154,11 +154,13 @@ def _prepare(ep: Episode, names: Sequence[str], modes: Dict[str, str], reference
                _per_stream(max_gap, name, "max_gap"))
         if key not in cache:  # streams of one topic share the clock, and so the masks and report
             t = c.times_ns - start
-            gap_ns = resolve_max_gap(key[3], np.diff(t))
+            dt = np.diff(t)
+            median = float(np.median(dt)) if len(dt) else None
+            gap_ns = resolve_max_gap(key[3], dt, median)
             if strict:
                 _check_strict(ep.name, name, c, t, gap_ns)
             m = stream_mask(t, targets, modes[name], _seconds_ns(key[2], "tolerance"), gap_ns, c.suspect)
-            cache[key] = (t, m, stream_report(ep.name, name, recorded, c, start, gap_ns))
+            cache[key] = (t, m, stream_report(ep.name, name, recorded, c, start, gap_ns, dt, median))
         t, m, base = cache[key]
         valid[:, i] = m.valid
         prepared.clocks.append(c)
@@ -170,6 +172,17 @@ def _prepare(ep: Episode, names: Sequence[str], modes: Dict[str, str], reference
         rep.masked_by = dict(m.counts)
         reports.append(rep)
     return prepared
+
+
+def _unwrap(v: np.ndarray) -> np.ndarray:
+    """Angles made continuous: each step taken along the shorter arc (np.unwrap's rule, in fewer
+    passes). Only steps between neighbouring samples are ever interpolated, so this is exact."""
+    turns = np.rint(np.diff(v, axis=0) * (1 / (2 * np.pi)))
+    if not turns.any():
+        return v
+    out = v.copy()
+    out[1:] -= (2 * np.pi) * np.cumsum(turns, axis=0)
+    return out
 
 
 def _pack(episodes, prepared: List[_Prepared], names, idx: List[int], modes, dtype, T: int):
@@ -187,10 +200,11 @@ def _pack(episodes, prepared: List[_Prepared], names, idx: List[int], modes, dty
             sel = p.needed[i]
             if len(sel) == 0:
                 continue  # no sample: one zero sample, and the mask says so
-            rows = p.clocks[i].index[sel]
-            vals = ep.streams[name].values[rows]
+            c = p.clocks[i]
+            rows = sel if not c.repaired else np.take(c.index, sel)
+            vals = np.take(ep.streams[name].values, rows, axis=0)
             if modes[name] == "wrapped":
-                vals = np.unwrap(vals, axis=0)  # consecutive samples along the shorter arc
+                vals = _unwrap(vals)
             data[b, :len(sel)] = vals
             times[b, :len(sel)] = p.offsets[i][sel]
             times[b, len(sel):] = p.offsets[i][sel[-1]]

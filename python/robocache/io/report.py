@@ -41,28 +41,32 @@ class StreamReport:
         return asdict(self)
 
 
-def resolve_max_gap(max_gap, intervals: np.ndarray) -> Optional[int]:
-    """max_gap in int64 ns: None (not checked), "auto" (4 x the median interval) or seconds."""
+def resolve_max_gap(max_gap, intervals: np.ndarray, median: Optional[float] = None) -> Optional[int]:
+    """max_gap in int64 ns: None (not checked), "auto" (4 x the median interval) or seconds.
+    `median`: the intervals' median when the caller has it already."""
     if max_gap is None:
         return None
     if isinstance(max_gap, str):
         if max_gap != "auto":
             raise ValueError(f"argument 'max_gap': expected seconds, 'auto' or None, got {max_gap!r}")
-        return int(4 * np.median(intervals)) if len(intervals) else None
+        if not len(intervals):
+            return None
+        return int(4 * (np.median(intervals) if median is None else median))
     if not max_gap > 0:
         raise ValueError(f"argument 'max_gap': must be positive seconds, got {max_gap!r}")
     return int(round(float(max_gap) * 1e9))
 
 
 def stream_report(episode: str, stream: str, recorded: int, clock: RepairedClock, start_ns: int,
-                  max_gap_ns: Optional[int]) -> StreamReport:
-    """The report of one repaired clock (before masking)."""
+                  max_gap_ns: Optional[int], dt: Optional[np.ndarray] = None,
+                  median: Optional[float] = None) -> StreamReport:
+    """The report of one repaired clock (before masking); `dt` and its `median` when known."""
     t = clock.times_ns
-    dt = np.diff(t)
+    dt = np.diff(t) if dt is None else dt
     if len(dt):
         gaps = dt > max_gap_ns if max_gap_ns is not None else np.zeros(len(dt), bool)
-        regular = dt[~gaps]
-        rate = 1e9 / float(np.median(dt))
+        regular = dt[~gaps] if max_gap_ns is not None else dt
+        rate = 1e9 / float(np.median(dt) if median is None else median)
         jitter = float(np.std(regular)) / 1e6 if len(regular) else float("nan")
         longest = float(dt.max()) / 1e6
     else:
