@@ -3,7 +3,7 @@
     episode = robocache.io.read_mcap("run.mcap")                 # a ROS 2 bag
     episodes = robocache.io.read_lerobot("my_dataset")           # a LeRobot v3 dataset
     batch = robocache.io.align(episodes, reference=30.0)         # values [B,T,D], mask [B,T,N]
-    robocache.io.audit_reports(batch.reports)                    # what was wrong with the clocks
+    batch.reports                                                # what was wrong with the clocks
 
 Readers need the `robocache[io]` extra (mcap, mcap-ros2-support, pyarrow, av); the DataLoader
 part needs torch. Nothing here is imported by `import robocache`, and importing this package
@@ -21,7 +21,7 @@ _EXPORTS = {
     "read_mcap": "mcap_reader", "mcap_topics": "mcap_reader",
     "read_lerobot": "lerobot_reader", "lerobot_info": "lerobot_reader",
     "read_log": "sources", "kind_of": "sources",
-    "align": "alignment", "AlignedBatch": "alignment",
+    "align": "alignment", "AlignedBatch": "alignment", "report": "alignment",
     "StreamReport": "report",
     "LogDataset": "dataset", "Collate": "dataset", "collate": "dataset",
     "MissingDependency": "_deps",

@@ -228,22 +228,8 @@ def _run(packed, tgt, kernel_modes, device: str):
     return fuse_on_gpu(packed, tgt, kernel_modes, device)
 
 
-def align(episodes: Union[Episode, Sequence[Episode]], reference, *, streams: Optional[Sequence[str]] = None,
-          modes: Optional[Dict[str, str]] = None, tolerance=None, max_gap="auto", dtype="f32",
-          device: str = "cpu", strict: bool = False, episodes_per_call: Optional[int] = None) -> AlignedBatch:
-    """Aligns episodes onto one timeline: `AlignedBatch` of values [B, T, D] and masks [B, T, N].
-
-    reference: a stream name (its repaired clock gives the targets) or a rate in Hz (targets from
-    the episode's first sample to its last). streams: which streams, in order (default: every
-    stream of the first episode). modes: stream -> "linear", "slerp", "previous", "nearest" or
-    "wrapped" (default: the stream's own mode). tolerance: seconds (or {stream: seconds}): a target
-    with no sample that near is masked. max_gap: seconds, {stream: seconds}, "auto" (4 x the
-    stream's median interval) or None: a target inside a longer gap is masked. dtype: "f32" or
-    "f64" values (wrapped streams are resampled in f64 either way). device: "cpu" or "cuda" (torch
-    tensors out). strict: raise on a repaired clock or a gap instead of masking.
-    episodes_per_call: split the kernel calls over groups of episodes (GPU memory).
-    """
-    t0 = time.perf_counter()
+def _arguments(episodes, streams, modes, dtype, device):
+    """align's arguments checked: (episodes, stream names, mode per stream, value dtype)."""
     eps = [episodes] if isinstance(episodes, Episode) else list(episodes)
     if not eps:
         raise ValueError("argument 'episodes': needs at least one episode")
@@ -274,6 +260,38 @@ def align(episodes: Union[Episode, Sequence[Episode]], reference, *, streams: Op
         if n not in names:
             raise ValueError(f"argument 'modes': '{n}' is not one of the streams aligned ({', '.join(names)})")
 
+    return eps, names, resolved, value_dtype
+
+
+def report(episodes: Union[Episode, Sequence[Episode]], reference, *, streams: Optional[Sequence[str]] = None,
+           modes: Optional[Dict[str, str]] = None, tolerance=None, max_gap="auto") -> List[StreamReport]:
+    """The StreamReports align would give (clocks, gaps, masked shares), without resampling values:
+    what `robocache audit` prints. Arguments as align's."""
+    eps, names, resolved, _ = _arguments(episodes, streams, modes, "f32", "cpu")
+    reports: List[StreamReport] = []
+    cache: dict = {}
+    for ep in eps:
+        _prepare(ep, names, resolved, reference, tolerance, max_gap, False, reports, cache)
+    return reports
+
+
+def align(episodes: Union[Episode, Sequence[Episode]], reference, *, streams: Optional[Sequence[str]] = None,
+          modes: Optional[Dict[str, str]] = None, tolerance=None, max_gap="auto", dtype="f32",
+          device: str = "cpu", strict: bool = False, episodes_per_call: Optional[int] = None) -> AlignedBatch:
+    """Aligns episodes onto one timeline: `AlignedBatch` of values [B, T, D] and masks [B, T, N].
+
+    reference: a stream name (its repaired clock gives the targets) or a rate in Hz (targets from
+    the episode's first sample to its last). streams: which streams, in order (default: every
+    stream of the first episode). modes: stream -> "linear", "slerp", "previous", "nearest" or
+    "wrapped" (default: the stream's own mode). tolerance: seconds (or {stream: seconds}): a target
+    with no sample that near is masked. max_gap: seconds, {stream: seconds}, "auto" (4 x the
+    stream's median interval) or None: a target inside a longer gap is masked. dtype: "f32" or
+    "f64" values (wrapped streams are resampled in f64 either way). device: "cpu" or "cuda" (torch
+    tensors out). strict: raise on a repaired clock or a gap instead of masking.
+    episodes_per_call: split the kernel calls over groups of episodes (GPU memory).
+    """
+    t0 = time.perf_counter()
+    eps, names, resolved, value_dtype = _arguments(episodes, streams, modes, dtype, device)
     reports: List[StreamReport] = []
     cache: dict = {}
     prepared = [_prepare(ep, names, resolved, reference, tolerance, max_gap, strict, reports, cache) for ep in eps]

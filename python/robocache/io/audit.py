@@ -143,7 +143,7 @@ def cmd_audit(args) -> int:
         out = console_mod.Console(width=None if sys.stdout.isatty() else 150)
         err = console_mod.Console(stderr=True)
         episodes = _read(args, err)
-        from .alignment import align
+        from .alignment import report
 
         names: List[str] = []
         for ep in episodes:
@@ -152,8 +152,8 @@ def cmd_audit(args) -> int:
         reports = []
         for ep in episodes:  # one episode at a time: each with its own streams
             mine = [n for n in names if n in ep.streams]
-            reports += align(ep, reference, streams=mine, tolerance=args.tolerance,
-                             max_gap=args.max_gap if args.max_gap is not None else "auto").reports
+            reports += report(ep, reference, streams=mine, tolerance=args.tolerance,
+                              max_gap=args.max_gap if args.max_gap is not None else "auto")
         title = (f"{args.path}: {len(episodes)} episode(s), masked share against "
                  f"{args.reference or f'{args.rate:g} Hz'}")
         out.print(table(reports, title))
