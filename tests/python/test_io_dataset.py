@@ -56,6 +56,6 @@ def test_workers_give_the_same_batches_and_compile_nothing_when_warm(bags, conte
         assert torch.equal(a.values, b.values) and torch.equal(a.mask, b.mask)
         assert torch.equal(a.lengths, b.lengths) and a.episodes == b.episodes
         assert b.kernel_cache["compiles"] == 0, b.kernel_cache
-        # forked workers inherit the compiled kernels; spawned ones load them from the disk cache
-        assert b.kernel_cache["disk_hits" if context == "spawn" else "memory_hits"] >= 0
+        # spawned workers load the kernels from the disk cache; forked ones inherit them in memory
+        assert (b.kernel_cache["disk_hits"] > 0) == (context == "spawn"), b.kernel_cache
     assert parallel[0].mask.shape[-1] == 3 and not parallel[1].mask[0, parallel[1].lengths[0]:].any()

@@ -37,14 +37,33 @@ def repair(times_ns: np.ndarray) -> RepairedClock:
         return RepairedClock(t, np.arange(n, dtype=np.int64), np.zeros(n, bool), 0, 0, "")
     late = np.zeros(n, bool)
     late[1:] = t[1:] < np.maximum.accumulate(t[:-1])
-    order = np.argsort(t, kind="stable")  # equal stamps stay in recorded order: the first is kept
+    late_idx = np.flatnonzero(late)
+    # The samples that are not late are already sorted; the few late ones are merged in after any
+    # equal stamp recorded before them, which keeps equal stamps in recorded order (a stable sort).
+    in_order = np.flatnonzero(~late) if len(late_idx) else np.arange(n)
+    if len(late_idx):
+        late_idx = late_idx[np.argsort(t[late_idx], kind="stable")]
+        at = np.searchsorted(t[in_order], t[late_idx], side="right")
+        order = np.insert(in_order, at, late_idx)
+    else:
+        order = in_order
     ts = t[order]
-    repeat = np.zeros(n, bool)
-    repeat[1:] = ts[1:] == ts[:-1]
-    keep = ~repeat
-    group = np.cumsum(keep) - 1  # which kept sample each sorted sample belongs to
-    had_duplicate = np.bincount(group, minlength=int(keep.sum())) > 1
-    suspect = late[order][keep] | had_duplicate
+    dup_at = np.flatnonzero(ts[1:] == ts[:-1]) + 1  # sorted positions repeating the one before
+    keep = np.ones(n, bool)
+    keep[dup_at] = False
+    kept_order = order[keep] if len(dup_at) else order
+    suspect = late[kept_order]
+    if len(dup_at):
+        # the kept sample of a repeated stamp is the first of its run: kept position = its
+        # sorted position less the repeats before it
+        run_start = dup_at - 1
+        while True:  # step back over runs longer than two
+            back = np.isin(run_start, dup_at)
+            if not back.any():
+                break
+            run_start = np.where(back, run_start - 1, run_start)
+        suspect[run_start - np.searchsorted(dup_at, run_start)] = True
+    repeat = ~keep
     problems = []
     if late.any():
         i = int(np.argmax(late))
@@ -54,4 +73,4 @@ def repair(times_ns: np.ndarray) -> RepairedClock:
         j = int(order[np.argmax(repeat)])
         problems.append((j, f"sample {j} repeats the stamp {int(t[j])} ns (duplicate)"))
     first = min(problems)[1] if problems else ""
-    return RepairedClock(ts[keep], order[keep], suspect, int(late.sum()), int(repeat.sum()), first)
+    return RepairedClock(ts[keep] if len(dup_at) else ts, kept_order, suspect, len(late_idx), len(dup_at), first)

@@ -29,28 +29,32 @@ class StreamMask:
 
 def stream_mask(t: np.ndarray, x: np.ndarray, mode: str, tolerance_ns: Optional[int], max_gap_ns: Optional[int],
                 suspect: np.ndarray) -> StreamMask:
-    """The mask of targets `x` (int64 [T]) for a stream with repaired clock `t` (int64 [L], L >= 1)."""
+    """The mask of sorted targets `x` (int64 [T]) for a stream with repaired clock `t` (int64 [L], L >= 1)."""
     L = len(t)
     r = np.searchsorted(t, x, side="right")
-    lc = np.maximum(r - 1, 0)
+    lc = r - 1
+    lc[lc < 0] = 0
     rc = np.minimum(r, L - 1)
     tl, tr = t[lc], t[rc]
-    inside = (x >= t[0]) & (x <= t[-1])
-    interior = inside & (tl != x)  # strictly between two samples (so r < L)
-    counts = {"outside": int(np.count_nonzero(~inside))}
-    valid = inside.copy()
+    # targets are sorted, so the ones outside the range are a prefix and a suffix
+    lo, hi = int(np.searchsorted(x, t[0], side="left")), int(np.searchsorted(x, t[-1], side="right"))
+    valid = np.zeros(len(x), bool)
+    valid[lo:hi] = True
+    counts = {"outside": len(x) - (hi - lo)}
+    interior = valid & (tl != x)  # strictly between two samples (so r < L)
     if max_gap_ns is not None:
         gap = interior & (tr - tl > max_gap_ns)
         counts["gap"] = int(np.count_nonzero(gap))
         valid &= ~gap
     if tolerance_ns is not None:
-        big = np.iinfo(np.int64).max
-        dl = np.where(r >= 1, x - tl, big)
-        dr = np.where(r < L, tr - x, big)
-        far = np.minimum(dl, dr) > tolerance_ns
+        # inside the range both neighbours exist; outside, the target is masked already
+        far = np.minimum(x - tl, tr - x) > tolerance_ns
+        far &= interior
         counts["tolerance"] = int(np.count_nonzero(far))
         valid &= ~far
     if suspect.any():
+        inside = np.zeros(len(x), bool)
+        inside[lo:hi] = True
         if mode == "previous":
             bad = suspect[lc]
         elif mode == "nearest":

@@ -64,15 +64,24 @@ def stream_report(episode: str, stream: str, recorded: int, clock: RepairedClock
     t = clock.times_ns
     dt = np.diff(t) if dt is None else dt
     if len(dt):
-        gaps = dt > max_gap_ns if max_gap_ns is not None else np.zeros(len(dt), bool)
-        regular = dt[~gaps] if max_gap_ns is not None else dt
-        rate = 1e9 / float(np.median(dt) if median is None else median)
-        jitter = float(np.std(regular)) / 1e6 if len(regular) else float("nan")
+        med = float(np.median(dt)) if median is None else median
+        rate = 1e9 / med
+        gap_at = np.flatnonzero(dt > max_gap_ns) if max_gap_ns is not None else np.zeros(0, np.int64)
+        # jitter: the standard deviation of the intervals that are not gaps, from sums about the
+        # median (one pass for the sums, the few gaps taken out after)
+        y = dt.astype(np.float64) - med
+        s1, s2 = float(y.sum()), float(np.dot(y, y))
+        if len(gap_at):
+            yg = y[gap_at]
+            s1, s2 = s1 - float(yg.sum()), s2 - float(np.dot(yg, yg))
+        m = len(dt) - len(gap_at)
+        jitter = float(np.sqrt(max(s2 / m - (s1 / m) ** 2, 0.0))) / 1e6 if m else float("nan")
         longest = float(dt.max()) / 1e6
+        gaps = len(gap_at)
     else:
-        gaps, rate, jitter, longest = np.zeros(0, bool), float("nan"), float("nan"), float("nan")
+        gaps, rate, jitter, longest = 0, float("nan"), float("nan"), float("nan")
     first = (int(t[0]) - start_ns) / 1e9 if len(t) else float("nan")
     last = (int(t[-1]) - start_ns) / 1e9 if len(t) else float("nan")
-    return StreamReport(episode, stream, recorded, rate, jitter, longest, int(np.count_nonzero(gaps)),
+    return StreamReport(episode, stream, recorded, rate, jitter, longest, gaps,
                         max_gap_ns / 1e6 if max_gap_ns is not None else float("nan"), clock.duplicates,
                         clock.out_of_order, first, last)
