@@ -70,10 +70,10 @@ def stream_report(episode: str, stream: str, recorded: int, clock: RepairedClock
         # jitter: the standard deviation of the intervals that are not gaps, from sums about the
         # median (one pass for the sums, the few gaps taken out after)
         y = dt.astype(np.float64) - med
-        s1, s2 = float(y.sum()), float(np.dot(y, y))
+        s1, s2 = float(y.sum()), float((y * y).sum())  # not np.dot: BLAS threads cost more here
         if len(gap_at):
             yg = y[gap_at]
-            s1, s2 = s1 - float(yg.sum()), s2 - float(np.dot(yg, yg))
+            s1, s2 = s1 - float(yg.sum()), s2 - float((yg * yg).sum())
         m = len(dt) - len(gap_at)
         jitter = float(np.sqrt(max(s2 / m - (s1 / m) ** 2, 0.0))) / 1e6 if m else float("nan")
         longest = float(dt.max()) / 1e6
