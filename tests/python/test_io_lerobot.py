@@ -83,3 +83,10 @@ def test_missing_unsupported_and_corrupt_datasets_raise_log_read_errors(dataset,
     data.write_bytes(data.read_bytes()[:200])
     with pytest.raises(rio.LogReadError, match="cannot read the dataset"):
         rio.read_lerobot(broken)
+
+
+def test_groups_of_episodes_per_kernel_call_give_the_same_batch(dataset):
+    episodes = rio.read_lerobot(dataset[0])
+    whole = rio.align(episodes, 50.0)
+    split = rio.align(episodes, 50.0, episodes_per_call=2)
+    assert np.array_equal(whole.values, split.values) and np.array_equal(whole.mask, split.mask)

@@ -308,12 +308,16 @@ def align(episodes: Union[Episode, Sequence[Episode]], reference, *, streams: Op
         groups.setdefault(dt, []).append(i)
     per_call = episodes_per_call or B
     cuda = device != "cpu"
-    if cuda:
-        from ._gpu import empty_on
+    # one call of one group: the kernel's output is the batch (no copy)
+    single = len(groups) == 1 and per_call >= B
+    values = None
+    if not single:
+        if cuda:
+            from ._gpu import empty_on
 
-        values = empty_on(device, (B, T, D), value_dtype)
-    else:
-        values = np.empty((B, T, D), value_dtype)
+            values = empty_on(device, (B, T, D), value_dtype)
+        else:
+            values = np.empty((B, T, D), value_dtype)
     pack_s = kernel_s = 0.0
     for lo in range(0, B, per_call):
         chunk = list(range(lo, min(B, lo + per_call)))
@@ -322,13 +326,16 @@ def align(episodes: Union[Episode, Sequence[Episode]], reference, *, streams: Op
             packed, tgt = _pack([eps[b] for b in chunk], [prepared[b] for b in chunk], names, idx, resolved, dt, T)
             tb = time.perf_counter()
             out = _run(packed, tgt, [_KERNEL_MODE[resolved[names[i]]] for i in idx], device)
+            if single:
+                values = out
             col = 0
             for i in idx:
                 w = widths[i]
-                part = out[..., col:col + w]
-                if resolved[names[i]] == "wrapped":
-                    part = (part + np.pi) % (2 * np.pi) - np.pi
-                values[lo:lo + len(chunk), :, offsets[i]:offsets[i] + w] = part
+                if resolved[names[i]] == "wrapped" or not single:
+                    part = out[..., col:col + w]
+                    if resolved[names[i]] == "wrapped":
+                        part = (part + np.pi) % (2 * np.pi) - np.pi
+                    values[lo:lo + len(chunk), :, offsets[i]:offsets[i] + w] = part
                 col += w
             kernel_s += time.perf_counter() - tb
             pack_s += tb - ta
