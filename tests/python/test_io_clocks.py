@@ -71,3 +71,22 @@ def test_bad_arguments_name_themselves():
         align(ep, 10.0, streams=["x"])
     with pytest.raises(ValueError, match="'dtype'"):
         align(ep, 10.0, dtype="f16")
+
+
+def test_more_streams_than_one_fuse_kernel_takes_are_split_over_calls():
+    from io_reference import rate_targets, stream_reference
+
+    rng = np.random.default_rng(0)
+    streams = {}
+    for k in range(20):  # a fuse spec has at most 16 modalities
+        t = np.sort(rng.choice(10**9, 40, replace=False)).astype(np.int64)
+        mode = ["linear", "previous", "nearest"][k % 3]
+        streams[f"s{k}"] = Stream(f"s{k}", t, rng.standard_normal((40, 2)), ["a", "b"], mode)
+    batch = align(Episode("e", streams), 50.0, max_gap=None)
+    first = min(int(s.times_ns[0]) for s in streams.values())
+    last = max(int(s.times_ns[-1]) for s in streams.values())
+    targets = rate_targets(first, last, 50.0)
+    for i, (name, s) in enumerate(streams.items()):
+        want, valid = stream_reference(s.times_ns, s.values, targets, s.mode, max_gap=None)
+        assert np.array_equal(batch.mask[0, :, i], valid), name
+        assert np.allclose(batch.stream(name)[0], want, rtol=1e-6, atol=1e-6), name

@@ -23,6 +23,7 @@ from .streams import MODES, Episode
 # the kernel's mode for each stream mode; wrapped angles are unwrapped, resampled linearly, wrapped
 _KERNEL_MODE = {"linear": "linear", "slerp": "slerp", "previous": "previous", "nearest": "nearest",
                 "wrapped": "linear"}
+_MAX_MODALITIES = 16  # spec-reference.md: a fuse spec has 1 to 16 modalities
 _DTYPES = {"f32": np.float32, "f64": np.float64, "float32": np.float32, "float64": np.float64}
 
 
@@ -185,29 +186,34 @@ def _unwrap(v: np.ndarray) -> np.ndarray:
     return out
 
 
-def _pack(episodes, prepared: List[_Prepared], names, idx: List[int], modes, dtype, T: int):
-    """Per stream: data [B, S, D], times [B, S] (float64 ns), lengths [B]; and targets [B, T]."""
+def _pack(episodes, prepared: List[_Prepared], names, modalities: List[List[int]], modes, dtype, T: int):
+    """Per kernel modality (streams of one clock and mode, side by side): data [B, S, D], times
+    [B, S] (float64 ns), lengths [B]; and targets [B, T]."""
     B = len(episodes)
     packed = []
-    for i in idx:
-        name = names[i]
-        width = next(ep.streams[name].values.shape[1] for ep in episodes if name in ep.streams)
-        S = max(max(len(p.needed[i]) for p in prepared), 1)
-        data = np.zeros((B, S, width), dtype)
+    for members in modalities:
+        widths = [next(ep.streams[names[i]].values.shape[1] for ep in episodes if names[i] in ep.streams)
+                  for i in members]
+        first = members[0]
+        S = max(max(len(p.needed[first]) for p in prepared), 1)
+        data = np.zeros((B, S, sum(widths)), dtype)
         times = np.zeros((B, S), np.float64)
         lengths = np.ones(B, np.int64)
         for b, (ep, p) in enumerate(zip(episodes, prepared)):
-            sel = p.needed[i]
+            sel = p.needed[first]
             if len(sel) == 0:
                 continue  # no sample: one zero sample, and the mask says so
-            c = p.clocks[i]
+            c = p.clocks[first]
             rows = sel if not c.repaired else np.take(c.index, sel)
-            vals = np.take(ep.streams[name].values, rows, axis=0)
-            if modes[name] == "wrapped":
-                vals = _unwrap(vals)
-            data[b, :len(sel)] = vals
-            times[b, :len(sel)] = p.offsets[i][sel]
-            times[b, len(sel):] = p.offsets[i][sel[-1]]
+            col = 0
+            for i, w in zip(members, widths):
+                vals = np.take(ep.streams[names[i]].values, rows, axis=0)
+                if modes[names[i]] == "wrapped":
+                    vals = _unwrap(vals)
+                data[b, :len(sel), col:col + w] = vals
+                col += w
+            times[b, :len(sel)] = p.offsets[first][sel]
+            times[b, len(sel):] = p.offsets[first][sel[-1]]
             lengths[b] = len(sel)
         packed.append((data, times, lengths))
     tgt = np.zeros((B, T), np.float64)
@@ -218,11 +224,27 @@ def _pack(episodes, prepared: List[_Prepared], names, idx: List[int], modes, dty
     return packed, tgt
 
 
+def _modalities(eps, names, idx: List[int], modes) -> List[List[int]]:
+    """The streams `idx` as kernel modalities: neighbours with one kernel mode and, in every
+    episode, one clock (a topic's fields) become one modality, which shares the times, the
+    gathered rows and the kernel's search."""
+    out: List[List[int]] = []
+    key_of = lambda i: (_KERNEL_MODE[modes[names[i]]], modes[names[i]] == "slerp",  # noqa: E731
+                        tuple(id(ep.streams[names[i]].times_ns) if names[i] in ep.streams else -1 for ep in eps))
+    for i in idx:
+        if out and out[-1][-1] == i - 1 and key_of(out[-1][-1]) == key_of(i) and modes[names[i]] != "slerp":
+            out[-1].append(i)
+        else:
+            out.append([i])
+    return out
+
+
 def _run(packed, tgt, kernel_modes, device: str):
     import robocache
 
     if device == "cpu":
-        return robocache.fuse_multimodal(packed, tgt, interp=kernel_modes, backend="cpu")
+        # validate=False: align built these clocks sorted and the lengths in range itself
+        return robocache.fuse_multimodal(packed, tgt, interp=kernel_modes, backend="cpu", validate=False)
     from ._gpu import fuse_on_gpu
 
     return fuse_on_gpu(packed, tgt, kernel_modes, device)
@@ -302,14 +324,18 @@ def align(episodes: Union[Episode, Sequence[Episode]], reference, *, streams: Op
     offsets = np.concatenate([[0], np.cumsum(widths)]).astype(int)
     D = int(offsets[-1])
     # one kernel call per value dtype: wrapped streams in f64, whose unwrapped angles keep precision
-    groups = {}
+    groups: Dict[type, list] = {}
     for i, n in enumerate(names):
         dt = np.float64 if resolved[n] == "wrapped" else value_dtype
         groups.setdefault(dt, []).append(i)
+    # each group as kernel calls of at most 16 modalities (the fuse kernel's limit)
+    for dt, idx in groups.items():
+        mods = _modalities(eps, names, idx, resolved)
+        groups[dt] = [mods[k:k + _MAX_MODALITIES] for k in range(0, len(mods), _MAX_MODALITIES)]
     per_call = episodes_per_call or B
     cuda = device != "cpu"
     # one call of one group: the kernel's output is the batch (no copy)
-    single = len(groups) == 1 and per_call >= B
+    single = len(groups) == 1 and len(next(iter(groups.values()))) == 1 and per_call >= B
     values = None
     if not single:
         if cuda:
@@ -321,24 +347,26 @@ def align(episodes: Union[Episode, Sequence[Episode]], reference, *, streams: Op
     pack_s = kernel_s = 0.0
     for lo in range(0, B, per_call):
         chunk = list(range(lo, min(B, lo + per_call)))
-        for dt, idx in groups.items():
-            ta = time.perf_counter()
-            packed, tgt = _pack([eps[b] for b in chunk], [prepared[b] for b in chunk], names, idx, resolved, dt, T)
-            tb = time.perf_counter()
-            out = _run(packed, tgt, [_KERNEL_MODE[resolved[names[i]]] for i in idx], device)
-            if single:
-                values = out
-            col = 0
-            for i in idx:
-                w = widths[i]
-                if resolved[names[i]] == "wrapped" or not single:
-                    part = out[..., col:col + w]
-                    if resolved[names[i]] == "wrapped":
-                        part = (part + np.pi) % (2 * np.pi) - np.pi
-                    values[lo:lo + len(chunk), :, offsets[i]:offsets[i] + w] = part
-                col += w
-            kernel_s += time.perf_counter() - tb
-            pack_s += tb - ta
+        for dt, calls in groups.items():
+            for modalities in calls:
+                ta = time.perf_counter()
+                packed, tgt = _pack([eps[b] for b in chunk], [prepared[b] for b in chunk], names, modalities,
+                                    resolved, dt, T)
+                tb = time.perf_counter()
+                out = _run(packed, tgt, [_KERNEL_MODE[resolved[names[m[0]]]] for m in modalities], device)
+                if single:
+                    values = out
+                col = 0
+                for i in (i for m in modalities for i in m):
+                    w = widths[i]
+                    if resolved[names[i]] == "wrapped" or not single:
+                        part = out[..., col:col + w]
+                        if resolved[names[i]] == "wrapped":
+                            part = (part + np.pi) % (2 * np.pi) - np.pi
+                        values[lo:lo + len(chunk), :, offsets[i]:offsets[i] + w] = part
+                    col += w
+                kernel_s += time.perf_counter() - tb
+                pack_s += tb - ta
     lengths = np.array([len(p.targets) for p in prepared], np.int64)
     mask = np.zeros((B, T, len(names)), bool)
     times = np.zeros((B, T), np.float64)
