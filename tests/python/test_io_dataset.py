@@ -4,7 +4,6 @@ worker compiles (each batch carries its worker's cache counters)."""
 
 import multiprocessing
 
-import numpy as np
 import pytest
 
 torch = pytest.importorskip("torch", reason="the DataLoader tests need torch")

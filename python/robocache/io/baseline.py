@@ -8,7 +8,7 @@ tests can check one against the other; it shares no code with align."""
 
 from __future__ import annotations
 
-from typing import Dict, List, Sequence
+from typing import Dict, Sequence
 
 import numpy as np
 

@@ -59,7 +59,6 @@ class LogDataset(_Base):
 
     def __init__(self, sources: Sequence[Union[str, Path, Episode]], clock: str = "header",
                  topics: Optional[Sequence[str]] = None):
-        from .lerobot_reader import read_lerobot
         from .sources import kind_of
 
         self.clock, self.topics = clock, list(topics) if topics is not None else None
