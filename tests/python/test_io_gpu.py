@@ -1,13 +1,16 @@
-"""align(device="cuda"): the same batch as on the CPU (pinned staging, kernels on the current
-torch stream), also split into groups of episodes. Needs a GPU, torch and the io extra."""
+"""align(device="cuda"): pinned staging and the kernels on the current torch stream give the
+masks and values of the independent float64 reference (io_reference.py), also when the kernel
+calls are split over groups of episodes. Needs a GPU, torch and mcap-ros2-support; not the CPU
+backend (the GPU machine's build has none)."""
 
 import numpy as np
 import pytest
 
-pytest.importorskip("mcap_ros2", reason="needs the io extra")
+pytest.importorskip("mcap_ros2", reason="needs the io extra (mcap, mcap-ros2-support)")
 torch = pytest.importorskip("torch", reason="needs torch")
 
 import robocache.io as rio  # noqa: E402
+from io_reference import assert_close, rate_targets, stream_reference  # noqa: E402
 from robocache.io.synthetic import Faults, write_ros2_mcap  # noqa: E402
 
 pytestmark = pytest.mark.gpu
@@ -26,16 +29,23 @@ def episodes(tmp_path_factory):
 
 
 @pytest.mark.parametrize("per_call", [None, 1])
-def test_gpu_batch_equals_the_cpu_batch(episodes, per_call):
-    kw = dict(modes={"/joint_states.position": "wrapped"}, tolerance=0.02)
-    cpu = rio.align(episodes, 50.0, **kw)
-    gpu = rio.align(episodes, 50.0, device="cuda", episodes_per_call=per_call, **kw)
-    assert gpu.values.is_cuda and gpu.mask.is_cuda
-    assert np.array_equal(gpu.mask.cpu().numpy(), cpu.mask)
-    got = gpu.values.cpu().numpy()
-    for name in cpu.streams:
-        a, b = got[..., cpu.slices[name]], cpu.values[..., cpu.slices[name]]
-        if cpu.modes[name] in ("previous", "nearest"):
-            assert np.array_equal(a, b), name
-        else:
-            assert np.allclose(a, b, rtol=1e-6, atol=1e-6 * np.abs(b).max()), name
+def test_gpu_batch_matches_the_reference(episodes, per_call):
+    modes = {"/joint_states.position": "wrapped"}
+    batch = rio.align(episodes, 50.0, modes=modes, tolerance=0.02, device="cuda", episodes_per_call=per_call)
+    assert batch.values.is_cuda and batch.mask.is_cuda
+    values, mask = batch.values.cpu().numpy(), batch.mask.cpu().numpy()
+    for b, ep in enumerate(episodes):
+        first = min(int(s.times_ns.min()) for s in ep.streams.values())
+        last = max(int(s.times_ns.max()) for s in ep.streams.values())
+        targets = rate_targets(first, last, 50.0)
+        n = len(targets)
+        assert batch.lengths[b] == n and not mask[b, n:].any()
+        for i, name in enumerate(batch.streams):
+            s = ep[name]
+            want, valid = stream_reference(s.times_ns, s.values, targets, batch.modes[name], tolerance_ns=20_000_000)
+            assert np.array_equal(mask[b, :n, i], valid), (b, name)
+            got = values[b, :n, batch.slices[name]]
+            if batch.modes[name] in ("previous", "nearest"):
+                assert np.array_equal(got, want.astype(np.float32)), (b, name)
+            else:
+                assert_close(got, want, name)
