@@ -7,6 +7,7 @@
     robocache tune MANIFEST --shapes FILE [--target T] [--repeats N] [--quiet]
     robocache tuning ls|path|clear | robocache tuning export FILE | robocache tuning import FILE
     robocache check
+    robocache audit PATH [--png FILE] [--rate HZ | --reference STREAM]
 """
 
 from __future__ import annotations
@@ -210,6 +211,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("check", help="which backends work here, and why not")
     s.set_defaults(fn=cmd_check)
+
+    from .io.audit import register as register_audit  # robocache.io's timing audit (imports nothing heavy)
+
+    register_audit(sub)
     return p
 
 
