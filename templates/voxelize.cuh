@@ -38,38 +38,7 @@ constexpr int kMean = 2;
 constexpr int kMax = 3;
 }  // namespace voxel_mode
 
-#ifndef ROBOCACHE_RCARGS_DEFINED
-#define ROBOCACHE_RCARGS_DEFINED
-// The one by-value kernel parameter: compiler/backend.h's KernelArgs::slots, byte for byte.
-struct RcArgs {
-  unsigned long long slot[128];
-};
-#endif
 
-#ifndef ROBOCACHE_DEVICE_ERROR_DEFINED
-#define ROBOCACHE_DEVICE_ERROR_DEFINED
-// Argument errors found on the device; the same block as templates/resample.cuh (each template
-// is compiled on its own). Mirrors runtime/device_errors.h.
-namespace device_error {
-constexpr unsigned long long kLengthOutOfRange = 1;
-constexpr unsigned long long kDecreasingTime = 2;
-constexpr unsigned long long kNanTime = 3;
-constexpr unsigned long long kOpResample = 1;
-constexpr unsigned long long kOpFuse = 2;
-constexpr unsigned long long kOpVoxelize = 3;
-__device__ __forceinline__ unsigned long long where(unsigned long long op, unsigned long long arg, long long row) {
-  return (op << 4) | (arg << 8) | (static_cast<unsigned long long>(row) << 16);
-}
-__device__ __forceinline__ void report(unsigned long long* word, unsigned long long code) {
-  if (!word) return;
-  volatile unsigned long long* w = word;
-  if (*w == 0ull) {
-    *w = code;
-    __threadfence_system();
-  }
-}
-}  // namespace device_error
-#endif
 
 namespace voxel_detail {
 

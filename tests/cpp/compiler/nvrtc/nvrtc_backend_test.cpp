@@ -130,7 +130,7 @@ TEST_F(NvrtcBackend, SourceForAnotherArchIsRefused) {
   EXPECT_THROW(backend_->compile(src), CompileError);
 }
 
-TEST_F(NvrtcBackend, GeneratedSourceIsTheTemplateUnderAGeneratedHeader) {
+TEST_F(NvrtcBackend, GeneratedSourceIsTheCommonPartAndTheTemplateUnderAGeneratedHeader) {
   Spec spec = resample_spec(DType::BF16, DType::F64, 8);
   Config config;
   config.block_threads = 128;
@@ -142,7 +142,7 @@ TEST_F(NvrtcBackend, GeneratedSourceIsTheTemplateUnderAGeneratedHeader) {
   EXPECT_EQ(src.spec_json, spec.canonical_json());
   EXPECT_EQ(src.config, config);
   EXPECT_EQ(src.target, backend_->target());
-  const std::string_view tpl = template_source("resample.cuh");
+  const std::string tpl = std::string(template_source("common.cuh")) + std::string(template_source("resample.cuh"));
   ASSERT_GT(src.text.size(), tpl.size());
   const std::string header = src.text.substr(0, src.text.size() - tpl.size());
   EXPECT_EQ(std::string_view(src.text).substr(header.size()), tpl);

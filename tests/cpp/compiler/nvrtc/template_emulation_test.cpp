@@ -84,6 +84,7 @@ inline float __uint_as_float(unsigned u) { return std::bit_cast<float>(u); }
 inline unsigned __float_as_uint(float f) { return std::bit_cast<unsigned>(f); }
 inline double __longlong_as_double(long long i) { return std::bit_cast<double>(i); }
 
+#include "templates/common.cuh"
 #include "templates/resample.cuh"
 
 #undef __syncthreads
