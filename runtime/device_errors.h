@@ -11,10 +11,7 @@ enum Reason : std::uint64_t { kLengthOutOfRange = 1, kDecreasingTime = 2, kNanTi
 /// Which op found it (bits 4-7).
 enum Op : std::uint64_t { kOpResample = 1, kOpFuse = 2, kOpVoxelize = 3 };
 
-/// The word for (reason, op, argument index such as a fuse modality, batch row).
-constexpr std::uint64_t make_word(Reason reason, Op op, std::uint64_t arg, std::uint64_t row) {
-  return static_cast<std::uint64_t>(reason) | (static_cast<std::uint64_t>(op) << 4) | (arg << 8) | (row << 16);
-}
+/// The argument index (bits 8-15) is a fuse modality's; the batch row fills bits 16-63.
 
 /// Throws ArgumentError naming the argument, row and reason a non-zero word describes.
 [[noreturn]] void throw_error(std::uint64_t word);
