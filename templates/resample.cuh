@@ -254,7 +254,16 @@ struct RsGroup {
   static constexpr int kStart = Start;
   static constexpr int kSize = Size;
   static constexpr int kMode = Mode;
+  static constexpr int kModes = 1 << Mode;  // the modes present, as a bit set
+  static constexpr bool kTable = false;
 };
+
+// Specs with many channel groups name one group type that the generated source defines after
+// this file (compiler/nvrtc/resample_codegen.cpp), e.g.
+//   struct RsTableGroups { kStart = 0, kSize = D, kMode = -1, kModes = <bit set>, kTable = true;
+//                          static unsigned code(int chunk); };
+// code(chunk) is the chunk's interp_mode, plus 8 when the chunk starts a slerp group, read from a
+// table in device memory: the kernel's code does not grow with the number of groups.
 
 // Modality Index of a fuse: D channels with Mode, written at channel Offset of the output, W
 // channels per access (a power of two dividing D, Offset and the output's channel count).
@@ -497,18 +506,45 @@ __device__ __forceinline__ void eval_slerp(const State& st, int i, const V* row,
   for (int k = 0; k < 4; ++k) o[k] = Ops::narrow(div_rn(q[k], norm));
 }
 
+// Chunk c of target i under a table of groups (G::code): one branch per mode the spec uses.
+template <class V, int D, int W, class G, class State>
+__device__ __forceinline__ void eval_table(const State& st, int i, const V* row, long long L, int c, V* o) {
+  const unsigned code = G::code(c / W);
+  const int mode = static_cast<int>(code & 7u);
+  VecOf<V, W> r{};
+  if constexpr ((G::kModes & (1 << interp_mode::kSlerp)) != 0) {
+    if (mode == interp_mode::kSlerp) {
+      if (code & 8u) eval_slerp<V, D>(st, i, row, c, o);
+      return;
+    }
+  }
+  if constexpr ((G::kModes & (1 << interp_mode::kLinear)) != 0)
+    if (mode == interp_mode::kLinear) eval_chunk<V, D, W, interp_mode::kLinear>(st, i, row, L, c, r);
+  if constexpr ((G::kModes & (1 << interp_mode::kNearest)) != 0)
+    if (mode == interp_mode::kNearest) eval_chunk<V, D, W, interp_mode::kNearest>(st, i, row, L, c, r);
+  if constexpr ((G::kModes & (1 << interp_mode::kPrevious)) != 0)
+    if (mode == interp_mode::kPrevious) eval_chunk<V, D, W, interp_mode::kPrevious>(st, i, row, L, c, r);
+  if constexpr ((G::kModes & (1 << interp_mode::kCubic)) != 0)
+    if (mode == interp_mode::kCubic) eval_chunk<V, D, W, interp_mode::kCubic>(st, i, row, L, c, r);
+  *reinterpret_cast<VecOf<V, W>*>(o) = r;
+}
+
 // Channels [c, c+W) of target i, if they belong to group G (W divides every group's start and
 // size, so a chunk lies in one group). A slerp group is computed by the chunk holding its first
 // channel, which writes all four.
 template <class V, int D, int W, class G, class State>
 __device__ __forceinline__ void eval_group(const State& st, int i, const V* row, long long L, int c, V* o) {
-  if (c < G::kStart || c >= G::kStart + G::kSize) return;
-  if constexpr (G::kMode == interp_mode::kSlerp) {
-    if (c == G::kStart) eval_slerp<V, D>(st, i, row, c, o);
+  if constexpr (G::kTable) {
+    eval_table<V, D, W, G>(st, i, row, L, c, o);
   } else {
-    VecOf<V, W> r;
-    eval_chunk<V, D, W, G::kMode>(st, i, row, L, c, r);
-    *reinterpret_cast<VecOf<V, W>*>(o) = r;
+    if (c < G::kStart || c >= G::kStart + G::kSize) return;
+    if constexpr (G::kMode == interp_mode::kSlerp) {
+      if (c == G::kStart) eval_slerp<V, D>(st, i, row, c, o);
+    } else {
+      VecOf<V, W> r;
+      eval_chunk<V, D, W, G::kMode>(st, i, row, L, c, r);
+      *reinterpret_cast<VecOf<V, W>*>(o) = r;
+    }
   }
 }
 
@@ -702,8 +738,8 @@ __device__ __forceinline__ bool vec_aligned(const void* p) {
 
 template <class... Gs>
 struct ModeFlags {
-  static constexpr bool kCubic = (false || ... || (Gs::kMode == interp_mode::kCubic));
-  static constexpr bool kNear = (false || ... || (Gs::kMode == interp_mode::kNearest));
+  static constexpr bool kCubic = (false || ... || ((Gs::kModes & (1 << interp_mode::kCubic)) != 0));
+  static constexpr bool kNear = (false || ... || ((Gs::kModes & (1 << interp_mode::kNearest)) != 0));
 };
 
 // Blocks an SM should hold at once: 768 threads' worth (at most 85 registers a thread), enough

@@ -78,6 +78,36 @@ int search_number(const Config& c) {
   return 0;
 }
 
+// The group table a resample kernel of many groups reads (templates/resample.cuh, RsTableGroups):
+// per W-channel chunk its mode number, plus 8 where the chunk starts a slerp group. Made of
+// integers only.
+std::string group_table_source(const ResampleSpec& spec, int width) {
+  const auto merged = cuda_resample_groups(spec);
+  std::string codes;
+  codes.reserve(static_cast<std::size_t>(spec.dim / width) * 3);
+  int modes = 0;
+  for (const ChannelGroup& g : merged) {
+    modes |= 1 << mode_number(g.interp);
+    for (std::int64_t c = g.start; c < g.start + g.size; c += width) {
+      const int code = mode_number(g.interp) + (g.interp == Interp::Slerp && c == g.start ? 8 : 0);
+      codes += fmt::format("{},", code);
+    }
+  }
+  return fmt::format(
+      "\nnamespace robocache {{\n"
+      "__device__ const unsigned char rc_group_code[{}] = {{{}}};\n"
+      "struct RsTableGroups {{\n"
+      "  static constexpr int kStart = 0;\n"
+      "  static constexpr int kSize = {};\n"
+      "  static constexpr int kMode = -1;\n"
+      "  static constexpr int kModes = {};\n"
+      "  static constexpr bool kTable = true;\n"
+      "  static __device__ __forceinline__ unsigned code(int chunk) {{ return rc_group_code[chunk]; }}\n"
+      "}};\n"
+      "}}  // namespace robocache\n",
+      spec.dim / width, codes, spec.dim, modes);
+}
+
 KernelSource make_source(const Spec& spec, const Config& config, const Target& target, std::string entry,
                          std::string description, std::string_view template_name) {
   validate_cuda_config(config);
@@ -115,18 +145,18 @@ std::vector<ChannelGroup> cuda_resample_groups(const ResampleSpec& spec) {
       merged.push_back(g);
     }
   }
-  if (merged.size() > kMaxCudaGroups)
-    throw SpecError("groups", fmt::format("the CUDA backend supports at most {} channel groups (after merging "
-                                          "neighbours of one mode), got {}",
-                                          kMaxCudaGroups, merged.size()));
   return merged;
 }
 
 std::string resample_cuda_entry(const ResampleSpec& spec, const Config& config) {
   std::string groups;
   const auto merged = cuda_resample_groups(spec);
-  for (const ChannelGroup& g : merged)
-    groups += fmt::format(", robocache::RsGroup<{}, {}, {}>", g.start, g.size, mode_number(g.interp));
+  if (merged.size() > kMaxTemplateGroups) {
+    groups = ", robocache::RsTableGroups";
+  } else {
+    for (const ChannelGroup& g : merged)
+      groups += fmt::format(", robocache::RsGroup<{}, {}, {}>", g.start, g.size, mode_number(g.interp));
+  }
   return fmt::format("robocache::resample<{}, {}, {}, {}, {}, {}, {}{}>", cuda_type(spec.dtype),
                      cuda_type(spec.time_dtype), spec.dim, config.block_threads, config.targets_per_block,
                      resample_vector_width(spec, config), search_number(config), groups);
@@ -154,10 +184,15 @@ KernelSource generate_resample_cuda(const Spec& spec, const Config& config, cons
   std::string desc = fmt::format("resample dtype={} time_dtype={} dim={} groups=", dtype_name(r.dtype),
                                  dtype_name(r.time_dtype), r.dim);
   const auto groups = cuda_resample_groups(r);
-  for (std::size_t i = 0; i < groups.size(); ++i)
+  // The first groups name the kernel in the header comment; a table of thousands would bury it.
+  constexpr std::size_t kNamed = 8;
+  for (std::size_t i = 0; i < std::min(groups.size(), kNamed); ++i)
     desc += fmt::format("{}[{},{}){}", i ? "," : "", groups[i].start, groups[i].start + groups[i].size,
                         interp_name(groups[i].interp));
-  return make_source(spec, config, target, resample_cuda_entry(r, config), desc, "resample.cuh");
+  if (groups.size() > kNamed) desc += fmt::format(",... ({} groups)", groups.size());
+  KernelSource src = make_source(spec, config, target, resample_cuda_entry(r, config), desc, "resample.cuh");
+  if (groups.size() > kMaxTemplateGroups) src.text += group_table_source(r, resample_vector_width(r, config));
+  return src;
 }
 
 KernelSource generate_cuda(const Spec& spec, const Config& config, const Target& target) {

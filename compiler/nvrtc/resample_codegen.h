@@ -10,17 +10,19 @@
 
 namespace robocache {
 
-/// Most channel groups (after merging neighbours of one element-wise mode) a CUDA resample
-/// kernel is specialised for; each group is a template argument.
-inline constexpr std::size_t kMaxCudaGroups = 64;
+/// Most channel groups (after merging neighbours of one element-wise mode) a CUDA resample kernel
+/// takes as template arguments; a spec with more gets a table of per-chunk modes in device memory
+/// instead, so its code (and compile time) does not grow with the number of groups.
+inline constexpr std::size_t kMaxTemplateGroups = 16;
 
 /// The groups a CUDA resample kernel is specialised for: effective_groups() with consecutive
 /// groups of the same element-wise mode merged (slerp groups stay one quaternion each).
 std::vector<ChannelGroup> cuda_resample_groups(const ResampleSpec& spec);
 
 /// The C++ name expression of the resample kernel, e.g.
-/// "robocache::resample<robocache::bf16, double, 8, 256, 32, robocache::RsGroup<0, 8, 0>>".
-/// Built only from the spec's enums and integers, never from text a user supplied.
+/// "robocache::resample<robocache::bf16, double, 8, 256, 32, robocache::RsGroup<0, 8, 0>>", or
+/// with robocache::RsTableGroups for a spec of more than kMaxTemplateGroups groups. Built only
+/// from the spec's enums and integers, never from text a user supplied.
 std::string resample_cuda_entry(const ResampleSpec& spec, const Config& config);
 
 /// The name expression of the fuse kernel, e.g. "robocache::fuse<float, double, 7, 256, 64,

@@ -404,6 +404,36 @@ TEST(ResampleTemplateOnHost, CubicIsExactOnACubicWithExactTangents) {
   for (int i = 0; i < 5; ++i) EXPECT_NEAR(out[i], p.tgt[i] * p.tgt[i], 1e-12) << i;
 }
 
+// A spec of many groups names one table-driven group type (the generator writes its table; here the
+// test does): the same modes per chunk must give the same bits as the groups as template arguments.
+struct TableOfFiveChunks {
+  static constexpr int kStart = 0;
+  static constexpr int kSize = 10;
+  static constexpr int kMode = -1;
+  static constexpr int kModes = (1 << interp_mode::kCubic) | (1 << interp_mode::kNearest) |
+                                (1 << interp_mode::kSlerp) | (1 << interp_mode::kPrevious);
+  static constexpr bool kTable = true;
+  // 2-channel chunks: cubic, nearest, slerp (first chunk +8), slerp, previous.
+  static unsigned code(int chunk) {
+    static constexpr unsigned char codes[5] = {3, 1, 4 + 8, 4, 2};
+    return codes[chunk];
+  }
+};
+
+TEST(ResampleTemplateOnHost, GroupTableEqualsGroupTemplateArguments) {
+  namespace m = interp_mode;
+  const std::vector<ChannelGroup> groups = {{0, 2, Interp::Cubic}, {2, 2, Interp::Nearest},
+                                            {4, 4, Interp::Slerp}, {8, 2, Interp::Previous}};
+  auto q = testing::make_problem<float, double>(3, 40, 150, 10, false, false);
+  q.lengths = {40, 9, 2};
+  testing::make_quaternions(q, groups);
+  const auto args = emulate_with<float, double, 10, 64, 32, 2, search_mode::kInterpolation, RsGroup<0, 2, m::kCubic>,
+                                 RsGroup<2, 2, m::kNearest>, RsGroup<4, 4, m::kSlerp>, RsGroup<8, 2, m::kPrevious>>(q, 4);
+  const auto table = emulate_with<float, double, 10, 64, 32, 2, search_mode::kInterpolation, TableOfFiveChunks>(q, 4);
+  EXPECT_TRUE(testing::check_groups(q, groups, table));
+  EXPECT_EQ(0, std::memcmp(args.data(), table.data(), args.size() * sizeof(float)));
+}
+
 // Staging the row's times in (emulated) dynamic shared memory and a tile size chosen at launch
 // change where the search reads and how blocks split the row, never the bits.
 TEST(ResampleTemplateOnHost, StagedTimesAndLaunchTilesGiveTheSameBits) {
