@@ -5,8 +5,10 @@
 ``torch.compile`` graphs (``fullgraph=True``) and replay under CUDA graph capture. They launch on
 torch's current stream. The wrappers below take the arguments of robocache's high-level calls.
 
-On CUDA the ops do no host synchronisation unless ``validate=True`` is passed (it range-checks
-lengths held on the GPU); the default, ``validate=None``, validates CPU tensors only.
+The ops never synchronise with the GPU: on CUDA the kernels check lengths and source times
+themselves and report a bad row through ``robocache.synchronize()`` or the next call
+(docs/semantics.md). ``validate=None`` (the default) validates, as ``True`` does;
+``validate=False`` skips the source-time check.
 """
 
 from __future__ import annotations
@@ -24,7 +26,8 @@ _Tensor = torch.Tensor
 
 
 def _validate(flag: Optional[bool], t: _Tensor) -> bool:
-    return t.device.type == "cpu" if flag is None else bool(flag)
+    # Kept for the op schema's signature: validation costs no synchronisation on any device now.
+    return True if flag is None else bool(flag)
 
 
 @torch.library.custom_op("robocache::resample", mutates_args=())
