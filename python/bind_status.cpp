@@ -44,6 +44,9 @@ void bind_status(py::module_& m) {
   });
   m.def("clear_memory_cache", [] { Engine::global().clear_memory_cache(); });
   m.def(
+      "backend_toolchain", [](const std::string& target) { return Engine::global().backend(target)->toolchain(); },
+      py::arg("target"), "The compiler identity and flags of a target's backend (hashed into cache keys).");
+  m.def(
       "cuda_empty_launch_us",
       [](int device, std::uintptr_t stream, int calls) {
         py::gil_scoped_release release;
