@@ -10,9 +10,9 @@
 // The general path (robocache/_arrays.py) describes every array in Python, which costs
 // microseconds. Here the few attributes a launch needs are read straight from the objects (numpy's
 // array struct; torch's attributes through names and dtype objects looked up once). Anything
-// unusual (another framework, a strided, unaligned or byte-swapped array, device lengths to range
-// check, a torch scratch buffer) or any argument error returns None, and the caller takes the
-// general path, which has the full checks and messages.
+// unusual (another framework, a strided, unaligned or byte-swapped array, lengths other than int64,
+// a torch scratch buffer) or any argument error returns None, and the caller takes the general
+// path, which has the full checks and messages. Lengths on a GPU are range-checked by the kernel.
 #include <pybind11/numpy.h>
 #include <pybind11/stl.h>
 
@@ -149,13 +149,11 @@ std::optional<std::vector<double>> three(py::handle h, bool allow_scalar) {
   return out;
 }
 
-// Lengths on a GPU are range-checked by the general path (one small host sync).
-bool device_lengths_to_check(const ArrayView& lengths, bool validate) {
-  return validate && lengths.data && lengths.device == DeviceKind::Cuda;
-}
+// An absent lengths array, or int64 ones; the general path converts other integer lengths.
+bool is_index(const ArrayView& lengths) { return !lengths.data || lengths.dtype == DType::I64; }
 
 // Fuse's arrays from (streams, tgt_times): tgt_times, then data_i, times_i, lengths_i.
-bool collect_fuse(py::handle streams, py::handle tgt_times, CallArrays& c, bool validate) {
+bool collect_fuse(py::handle streams, py::handle tgt_times, CallArrays& c) {
   if (!is_sequence(streams) || !add_view(tgt_times, c)) return false;
   for (py::handle s : py::reinterpret_borrow<py::sequence>(streams)) {
     if (!is_sequence(s)) return false;
@@ -164,7 +162,7 @@ bool collect_fuse(py::handle streams, py::handle tgt_times, CallArrays& c, bool 
     for (std::size_t i = 0; i < triple.size(); ++i)
       if (!add_view(triple[i], c)) return false;
     if (triple.size() == 2) c.views.emplace_back();
-    if (device_lengths_to_check(c.views.back(), validate)) return false;
+    if (!is_index(c.views.back())) return false;
   }
   if (c.views.size() < 4) return false;
   // The output follows streams[0].data (its device; its bf16 dtype for numpy).
@@ -173,17 +171,17 @@ bool collect_fuse(py::handle streams, py::handle tgt_times, CallArrays& c, bool 
 }
 
 // Kernel.__call__'s positional arguments, per op; false when the call does not qualify.
-bool collect(const Spec& spec, const py::tuple& args, CallArrays& c, bool validate) {
+bool collect(const Spec& spec, const py::tuple& args, CallArrays& c) {
   switch (spec.op()) {
     case OpKind::Resample: {
       if (args.size() < 3 || args.size() > 4) return false;
       for (std::size_t i = 0; i < args.size(); ++i)
         if (!add_view(args[i], c)) return false;
       if (c.views.size() == 3) c.views.emplace_back();
-      return !device_lengths_to_check(c.views[3], validate);
+      return is_index(c.views[3]);
     }
     case OpKind::Fuse:
-      return args.size() == 2 && collect_fuse(args[0], args[1], c, validate);
+      return args.size() == 2 && collect_fuse(args[0], args[1], c);
     case OpKind::Voxelize: {
       // points, grid_min, voxel_size, grid_shape: the modes without features.
       if (args.size() != 4 || spec.voxelize().features != 0) return false;
@@ -365,7 +363,7 @@ void bind_launch(py::module_& m) {
          py::object out) -> py::object {
         const std::optional<bool> check = exact_bool(validate);
         CallArrays c;
-        if (!check || !collect(k->spec(), args, c, *check)) return py::none();
+        if (!check || !collect(k->spec(), args, c)) return py::none();
         return run(*k, c, *check, std::move(out));
       },
       py::arg("kernel"), py::arg("args"), py::arg("validate"), py::arg("out"),
@@ -383,8 +381,7 @@ void bind_launch(py::module_& m) {
         for (py::handle h : {data, src_times, tgt_times, lengths})
           if (!add_view(h, c)) return py::none();
         const ArrayView &d = c.views[0], &src = c.views[1];
-        if (!d.data || !src.data || d.shape.size() != 3 || device_lengths_to_check(c.views[3], *check))
-          return py::none();
+        if (!d.data || !src.data || d.shape.size() != 3 || !is_index(c.views[3])) return py::none();
         std::string key = "R";
         put_device(key, d);
         key.push_back(static_cast<char>(d.dtype));
@@ -403,7 +400,7 @@ void bind_launch(py::module_& m) {
       [](py::handle streams, py::handle tgt_times, py::handle interp, py::handle validate) -> py::object {
         const std::optional<bool> check = exact_bool(validate);
         CallArrays c;
-        if (!check || !collect_fuse(streams, tgt_times, c, *check)) return py::none();
+        if (!check || !collect_fuse(streams, tgt_times, c)) return py::none();
         const std::size_t n = (c.views.size() - 1) / 3;
         const bool one_mode = PyUnicode_Check(interp.ptr());
         if (!one_mode && (!is_sequence(interp) || py::len(interp) != n)) return py::none();
@@ -463,7 +460,7 @@ void bind_launch(py::module_& m) {
       [](const std::shared_ptr<CompiledKernel>& k, const py::tuple& args, bool validate, py::object out,
          py::object stream) {
         CallArrays c;
-        if (!collect(k->spec(), args, c, /*validate=*/false))
+        if (!collect(k->spec(), args, c))
           throw ArgumentError("args", "Kernel.bind takes plain numpy arrays or contiguous torch tensors, of one "
                                       "framework, as Kernel.__call__ does (voxelize: occupancy and count)");
         const OutputSpec plan = k->plan(c.views, c.scalars);

@@ -33,4 +33,8 @@ CudaStatus probe_cuda();
 /// so no launch waits for the GPU.
 double cuda_empty_launch_us(int device, void* stream, int calls);
 
+/// Waits for all work on CUDA device `ordinal`, then throws ArgumentError for the first bad
+/// argument its kernels found since the last check (docs/semantics.md, "Validation on the GPU").
+void cuda_synchronize(int ordinal);
+
 }  // namespace robocache

@@ -27,6 +27,7 @@ constexpr int kGridMin = 7;     // double bits, x y z in 7, 8, 9
 constexpr int kVoxelSize = 10;  // double bits, x y z in 10, 11, 12
 constexpr int kShape = 13;      // int64 X Y Z in 13, 14, 15
 constexpr int kPhase = 16;      // int64 0 clear, 1 scatter, 2 finalize
+constexpr int kErrorFlag = 17;  // unsigned long long* host-mapped error word, or 0: none
 }  // namespace voxelize_slot
 
 // Voxel modes: the numbering of compiler/spec.h's VoxelMode.
@@ -43,6 +44,31 @@ constexpr int kMax = 3;
 struct RcArgs {
   unsigned long long slot[128];
 };
+#endif
+
+#ifndef ROBOCACHE_DEVICE_ERROR_DEFINED
+#define ROBOCACHE_DEVICE_ERROR_DEFINED
+// Argument errors found on the device; the same block as templates/resample.cuh (each template
+// is compiled on its own). Mirrors runtime/device_errors.h.
+namespace device_error {
+constexpr unsigned long long kLengthOutOfRange = 1;
+constexpr unsigned long long kDecreasingTime = 2;
+constexpr unsigned long long kNanTime = 3;
+constexpr unsigned long long kOpResample = 1;
+constexpr unsigned long long kOpFuse = 2;
+constexpr unsigned long long kOpVoxelize = 3;
+__device__ __forceinline__ unsigned long long where(unsigned long long op, unsigned long long arg, long long row) {
+  return (op << 4) | (arg << 8) | (static_cast<unsigned long long>(row) << 16);
+}
+__device__ __forceinline__ void report(unsigned long long* word, unsigned long long code) {
+  if (!word) return;
+  volatile unsigned long long* w = word;
+  if (*w == 0ull) {
+    *w = code;
+    __threadfence_system();
+  }
+}
+}  // namespace device_error
 #endif
 
 namespace voxel_detail {
@@ -168,7 +194,17 @@ __global__ void __launch_bounds__(BlockThreads) voxelize(RcArgs args) {
       // One cloud (B = 1) needs no division to find the row.
       const long long b = B == 1 ? 0 : g / N;
       const long long item = g - b * N;
-      if (lengths && item >= lengths[b]) continue;
+      if (lengths) {
+        // A length outside [0, N] drops the row's points (its grid stays empty) and is reported.
+        const long long len = lengths[b];
+        if (len < 0 || len > N) {
+          if (item == 0)
+            device_error::report(reinterpret_cast<unsigned long long*>(args.slot[voxelize_slot::kErrorFlag]),
+                                 device_error::where(device_error::kOpVoxelize, 0, b) | device_error::kLengthOutOfRange);
+          continue;
+        }
+        if (item >= len) continue;
+      }
       const Coord* p = points + g * 3;
       long long idx[3];
       bool keep = true;

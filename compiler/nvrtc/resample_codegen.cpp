@@ -12,15 +12,8 @@ namespace robocache {
 namespace {
 
 constexpr int kDefaultBlockThreads = 256;
-// (target, chunk) pairs a tile should hold: four per thread of a default block, so the latency of
-// the bracket search is paid once for enough loads to keep the memory system busy. Measured on an
-// H100 (bench/results/gpu-h100-2026-11-27-*.jsonl): 256-pair tiles won slightly on R1 but lost
-// 35-45% on R2 and R3; the tuner covers the shapes where smaller tiles pay.
-constexpr int kPairsPerTile = 1024;
-// A resample tile with the interpolation search (no block-wide search step) does best with half
-// that: the tuner's picks on targets.md's R1, R2 and R4 were 512-pair tiles or smaller.
-constexpr int kResamplePairsPerTile = 512;
-constexpr int kMaxTargetsPerBlock = 256;
+// resample and fuse: the largest tile the launch may choose (the template's TargetsPerBlock).
+constexpr int kMaxTileTargets = 1024;
 // Bytes one thread moves per access when the vector width allows it (the widest global load).
 constexpr int kVectorBytes = 16;
 
@@ -72,22 +65,15 @@ int fit_width(int want, std::initializer_list<std::int64_t> values) {
   return w;
 }
 
-// Search strategy number of the template (templates/resample.cuh search_mode). The narrow search
-// uses two warps, so a one-warp block falls back to the binary search.
+// Search strategy number of the template (templates/resample.cuh search_mode). Narrow, from
+// configs written before the tile rework, runs as the interpolation search.
 int search_number(const Config& c) {
   switch (c.search) {
-    case SearchStrategy::Narrow: return c.block_threads >= 64 ? 1 : 0;
+    case SearchStrategy::Narrow: return 2;
     case SearchStrategy::Interpolation: return 2;
     case SearchStrategy::Binary: break;
   }
   return 0;
-}
-
-int pow2_targets(std::int64_t chunks, int pairs = kPairsPerTile) {
-  const std::int64_t want = std::max<std::int64_t>(1, pairs / std::max<std::int64_t>(1, chunks));
-  int tpb = 1;
-  while (tpb * 2 <= want && tpb * 2 <= kMaxTargetsPerBlock) tpb *= 2;
-  return tpb;
 }
 
 KernelSource make_source(const Spec& spec, const Config& config, const Target& target, std::string entry,
@@ -215,12 +201,12 @@ Config default_resample_cuda_config(const ResampleSpec& spec) {
   Config c;
   c.block_threads = kDefaultBlockThreads;
   // Robot logs mostly come from steady clocks, where the interpolation search finds a bracket in
-  // one round trip; on the H100 runs it beat the narrow search on every resample case the tuner
-  // saw (bench/results/gpu-h100-2026-11-27.jsonl), and it stays correct on any sorted times.
+  // one round trip (in shared memory when the row's times fit there); it stays exact on any
+  // sorted times.
   c.search = SearchStrategy::Interpolation;
   c.vector_width = std::max<int>(1, kVectorBytes / static_cast<int>(dtype_size(spec.dtype)));
-  // The largest power of two not above the wish: a few tile shapes cover every dim.
-  c.targets_per_block = pow2_targets(spec.dim / resample_vector_width(spec, c), kResamplePairsPerTile);
+  // An upper bound: the launch sizes each tile from the shapes and the SM count (cuda_kernel.cpp).
+  c.targets_per_block = kMaxTileTargets;
   return c;
 }
 
@@ -229,16 +215,12 @@ Config default_cuda_config(const Spec& spec) {
     case OpKind::Resample:
       return default_resample_cuda_config(spec.resample());
     case OpKind::Fuse: {
-      // Each modality's sweep covers targets_per_block * D_i pairs: size the tile for the widest.
       const FuseSpec& f = spec.fuse();
       Config c;
       c.block_threads = kDefaultBlockThreads;
-      c.search = SearchStrategy::Narrow;
+      c.search = SearchStrategy::Interpolation;
       c.vector_width = std::max<int>(1, kVectorBytes / static_cast<int>(dtype_size(f.dtype)));
-      std::int64_t widest = 1;
-      for (std::size_t i = 0; i < f.modalities.size(); ++i)
-        widest = std::max(widest, f.modalities[i].dim / fuse_vector_width(f, i, c));
-      c.targets_per_block = pow2_targets(widest);
+      c.targets_per_block = kMaxTileTargets;
       return c;
     }
     case OpKind::Voxelize: {
@@ -273,15 +255,13 @@ std::vector<Config> cuda_config_space(const Spec& spec) {
       }
     return space;
   }
-  // Tile sizes around the heuristic's over three block sizes, with its vector width and search;
-  // then the heuristic's tile with one channel per access, and with the binary search.
+  // Block sizes and tile caps around the heuristic's (the launch picks each tile below its cap),
+  // then one channel per access, and the binary search.
   for (int threads : {128, 256, 512})
-    for (int scale : {-2, -1, 0, 1, 2}) {
+    for (int cap : {128, 256, 1024}) {
       Config c = h;
       c.block_threads = threads;
-      const int tpb = scale < 0 ? h.targets_per_block >> -scale : h.targets_per_block << scale;
-      if (tpb < 1 || tpb > kMaxTargetsPerBlock) continue;
-      c.targets_per_block = tpb;
+      c.targets_per_block = cap;
       add(c);
     }
   Config scalar = h;
@@ -290,16 +270,6 @@ std::vector<Config> cuda_config_space(const Spec& spec) {
   Config binary = h;
   binary.search = SearchStrategy::Binary;
   add(binary);
-  // The other per-target search (interpolation, or narrow where the heuristic interpolates) over
-  // the same tiles and smaller ones.
-  for (int scale : {-3, -2, -1, 0, 1}) {
-    Config c = h;
-    c.search = h.search == SearchStrategy::Interpolation ? SearchStrategy::Narrow : SearchStrategy::Interpolation;
-    const int tpb = scale < 0 ? h.targets_per_block >> -scale : h.targets_per_block << scale;
-    if (tpb < 1 || tpb > kMaxTargetsPerBlock) continue;
-    c.targets_per_block = tpb;
-    add(c);
-  }
   return space;
 }
 
