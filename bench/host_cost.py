@@ -178,7 +178,10 @@ def main():
     args = ap.parse_args()
     date = datetime.date.today().isoformat()
     os.makedirs(args.out, exist_ok=True)
-    if not args.no_cpu:
+    cpu = robocache.check_installation()["cpu"]
+    if not args.no_cpu and not cpu["available"]:
+        print(f"CPU part skipped: {cpu.get('reason', 'the CPU backend is unavailable')}")
+    elif not args.no_cpu:
         rows = cpu_rows(args.calls)
         path = os.path.join(args.out, f"host_cost-cpu-{date}.jsonl")
         with open(path, "w") as f:
