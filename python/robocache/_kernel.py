@@ -48,9 +48,11 @@ class Kernel:
     result is the caller's framework (see docs/torch.md). On CUDA the launch goes on the caller's
     current stream (torch's or CuPy's) unless `stream=` names one (an int handle, a
     torch.cuda.Stream, a CuPy stream, or anything with `__cuda_stream__`).
-    `out=` (torch tensors only): write into this contiguous tensor of the output's shape and dtype
-    instead of allocating one. Contiguous torch tensors on the current stream take a short native
-    path (see docs/performance.md, "launch cost"); everything else takes the general path.
+    `out=` (plain numpy arrays or torch tensors, of the inputs' framework): write into this contiguous
+    array of the output's shape and dtype instead of allocating one. Plain numpy arrays and
+    contiguous torch tensors on the current stream take a short native path (docs/performance.md,
+    "Host path and JIT cost"); everything else takes the general path. `bind()` fixes the arrays of
+    a call that runs again and again.
     """
 
     def __init__(self, native):
