@@ -3,6 +3,7 @@
 
 #include "compiler/errors.h"
 #include "python/bindings.h"
+#include "python/numpy_dtypes.h"
 #include "runtime/engine.h"
 
 namespace py = pybind11;
@@ -34,31 +35,6 @@ std::vector<ArrayView> to_views(const std::vector<std::optional<ArrayDesc>>& des
   std::vector<ArrayView> out;
   for (const auto& d : descs) out.push_back(d ? to_view(*d, "input") : ArrayView{});
   return out;
-}
-
-// numpy dtype → DType by kind and size; ml_dtypes' bfloat16 is the 2-byte 'V' kind. nullopt: other.
-std::optional<DType> numpy_dtype(const py::dtype& dt) {
-  const char kind = dt.kind();
-  const auto size = dt.itemsize();
-  if (kind == 'f') return size == 2 ? DType::F16 : size == 4 ? DType::F32 : size == 8 ? std::optional(DType::F64) : std::nullopt;
-  if (kind == 'i') return size == 4 ? DType::I32 : size == 8 ? std::optional(DType::I64) : std::nullopt;
-  if (kind == 'u' && size == 1) return DType::U8;
-  if (kind == 'V' && size == 2 && py::str(dt.attr("name")).cast<std::string>() == "bfloat16") return DType::BF16;
-  return std::nullopt;
-}
-
-py::dtype numpy_dtype_of(DType t, const py::dtype& like) {
-  if (numpy_dtype(like) == t) return like;  // keeps ml_dtypes' bfloat16
-  switch (t) {
-    case DType::F16: return py::dtype("float16");
-    case DType::F32: return py::dtype("float32");
-    case DType::F64: return py::dtype("float64");
-    case DType::I32: return py::dtype("int32");
-    case DType::I64: return py::dtype("int64");
-    case DType::U8: return py::dtype("uint8");
-    case DType::BF16: break;
-  }
-  throw ArgumentError("out", "a bf16 output needs a bf16 input to take the dtype from");
 }
 
 }  // namespace
@@ -93,46 +69,7 @@ void bind_kernel(py::module_& m) {
              k.run(views, scalars, out_view, reinterpret_cast<void*>(stream), check_values);
            },
            py::arg("inputs"), py::arg("scalars"), py::arg("out"), py::arg("stream") = 0,
-           py::arg("check_values") = true)
-      .def("call_numpy",
-           [](const CompiledKernel& k, const py::list& arrays, const std::vector<double>& scalars,
-              bool check_values) -> py::object {
-             // The short path for C-contiguous numpy arrays on the CPU: no per-call Python work.
-             // Returns None when an array does not qualify, and the caller takes the general path.
-             std::vector<ArrayView> views(arrays.size());
-             py::dtype first;
-             for (std::size_t i = 0; i < arrays.size(); ++i) {
-               py::handle h = arrays[i];
-               if (h.is_none()) continue;
-               if (!py::isinstance<py::array>(h)) return py::none();
-               auto a = py::reinterpret_borrow<py::array>(h);
-               if (!(a.flags() & py::array::c_style)) return py::none();
-               auto dt = numpy_dtype(a.dtype());
-               if (!dt) return py::none();
-               if (!first) first = a.dtype();
-               ArrayView& v = views[i];
-               v.data = a.data();
-               v.dtype = *dt;
-               v.shape.assign(a.shape(), a.shape() + a.ndim());
-             }
-             OutputSpec plan = k.plan(views, scalars);
-             py::array out(numpy_dtype_of(plan.dtype, first), plan.shape);
-             if (!plan.scratch_shape.empty()) {
-               py::array scratch(py::dtype("int32"), plan.scratch_shape);
-               views.back().data = scratch.mutable_data();
-               views.back().dtype = DType::I32;
-               views.back().shape = plan.scratch_shape;
-               ArrayView out_view{out.mutable_data(), plan.dtype, plan.shape, {}, DeviceKind::Cpu, 0};
-               py::gil_scoped_release release;
-               k.run(views, scalars, out_view, nullptr, check_values);
-             } else {
-               ArrayView out_view{out.mutable_data(), plan.dtype, plan.shape, {}, DeviceKind::Cpu, 0};
-               py::gil_scoped_release release;
-               k.run(views, scalars, out_view, nullptr, check_values);
-             }
-             return std::move(out);
-           },
-           py::arg("arrays"), py::arg("scalars"), py::arg("check_values") = true);
+           py::arg("check_values") = true);
 
   m.def("compile",
         [](const std::string& spec_json, const std::string& target, const std::optional<std::string>& config_json) {

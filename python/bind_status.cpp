@@ -51,6 +51,17 @@ void bind_status(py::module_& m) {
                     py::arg("cache_mode") = cache_mode_name(Engine::global().cache().options().mode));
   });
   m.def("clear_memory_cache", [] { Engine::global().clear_memory_cache(); });
+  m.def(
+      "backend_toolchain", [](const std::string& target) { return Engine::global().backend(target)->toolchain(); },
+      py::arg("target"), "The compiler identity and flags of a target's backend (hashed into cache keys).");
+  m.def(
+      "cuda_empty_launch_us",
+      [](int device, std::uintptr_t stream, int calls) {
+        py::gil_scoped_release release;
+        return cuda_empty_launch_us(device, reinterpret_cast<void*>(stream), calls);
+      },
+      py::arg("device"), py::arg("stream"), py::arg("calls"),
+      "Host microseconds per cuLaunchKernel of an empty kernel, timed in a native loop (bench/host_cost.py).");
 }
 
 }  // namespace robocache::python

@@ -14,7 +14,8 @@ void bind_cache(pybind11::module_& m);
 void bind_dlpack(pybind11::module_& m);
 /// The tuning database, config spaces and SM counts, for robocache.tuning.
 void bind_tuning(pybind11::module_& m);
-/// The short launch path for torch tensors: launch_torch().
+/// The short call paths for numpy arrays and torch tensors (launch_fast, resample_fast, fuse_fast), the
+/// kernel table of the high-level calls (remember) and bound calls (bind).
 void bind_launch(pybind11::module_& m);
 /// Backend probes and cache statistics.
 void bind_status(pybind11::module_& m);

@@ -15,8 +15,10 @@ std::int64_t element_count(const char* name, const std::vector<std::int64_t>& di
   for (std::int64_t d : dims) {
     if (d < 0) throw ArgumentError(name, fmt::format("{} {} has a negative dimension", what, text()));
     if (d == 0) return 0;  // an empty array, whatever the other dims
-    if (n > kMaxElements / d) too_big = true;
-    else n *= d;
+    // An overflow check without a division: this runs several times per call on the short paths.
+    std::int64_t product = 0;
+    if (__builtin_mul_overflow(n, d, &product) || product > kMaxElements) too_big = true;
+    else n = product;
   }
   if (too_big || n > kMaxElements)
     throw ArgumentError(name, fmt::format("{} {} has too many elements to index (at most 2^60)", what, text()));

@@ -60,11 +60,13 @@ void CompiledKernel::run(const std::vector<ArrayView>& inputs, const std::vector
                                       a->device_text(), target().name(),
                                       want == DeviceKind::Cpu ? "the CPU" : "a CUDA device"));
   const std::vector<BoundLaunch> launches = bind_launches(spec_, inputs, scalars, out, check_values);
-  for (const BoundLaunch& bl : launches) {
-    if (bl.work.rows == 0 || bl.work.items == 0) continue;
-    loaded().launch(bl.args, bl.work, LaunchPlace{out.device_index, stream});
-    if (engine_) engine_->record_launch();
-  }
+  for (const BoundLaunch& bl : launches) launch(bl, out.device_index, stream);
+}
+
+void CompiledKernel::launch(const BoundLaunch& bl, int device_index, void* stream) const {
+  if (bl.work.rows == 0 || bl.work.items == 0) return;
+  loaded().launch(bl.args, bl.work, LaunchPlace{device_index, stream});
+  if (engine_) engine_->record_launch();
 }
 
 }  // namespace robocache

@@ -38,6 +38,9 @@ class CompiledKernel {
   /// `check_values` rejects decreasing/NaN source times held in host memory.
   void run(const std::vector<ArrayView>& inputs, const std::vector<double>& scalars, const ArrayView& out,
            void* stream, bool check_values) const;
+  /// Launches one already validated launch (from bind_launches()) on device `device_index`,
+  /// `stream`: what a BoundCall replays. Loads the kernel on first use.
+  void launch(const BoundLaunch& launch, int device_index, void* stream) const;
 
  private:
   const LoadedKernel& loaded() const;

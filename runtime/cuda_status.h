@@ -26,6 +26,13 @@ struct CudaStatus {
 /// Probes NVRTC and the driver (loading them on first use).
 CudaStatus probe_cuda();
 
+/// The host cost of one launch at its floor: `calls` cuLaunchKernel calls of an empty kernel
+/// (compiled by NVRTC) on `stream` of device `device`, timed in a native loop; microseconds per
+/// call. bench/host_cost.py compares RoboCache's calls with it. Throws BackendUnavailable without
+/// CUDA. Hold the stream (e.g. torch.cuda._sleep) and keep `calls` below the launch queue's depth,
+/// so no launch waits for the GPU.
+double cuda_empty_launch_us(int device, void* stream, int calls);
+
 /// Waits for all work on CUDA device `ordinal`, then throws ArgumentError for the first bad
 /// argument its kernels found since the last check (docs/semantics.md, "Validation on the GPU").
 void cuda_synchronize(int ordinal);

@@ -6,6 +6,7 @@
 ///   fuse:     tgt_times, then per modality: data_i, times_i, [lengths_i]
 ///   voxelize: points, [features], [lengths], [counts scratch]
 /// Scalars: voxelize takes grid_min (3), voxel_size (3), grid_shape (3); the others none.
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -32,6 +33,12 @@ struct OutputSpec {
 /// to allocate.
 OutputSpec plan_output(const Spec& spec, const std::vector<ArrayView>& arrays,
                        const std::vector<double>& scalars);
+
+/// What plan_output() would answer, read off the arrays' shapes without validating anything, for
+/// the short call paths: they allocate this output and let bind_launches() validate the whole call
+/// (a wrong guess fails there, on the output's shape). nullopt when the ranks allow no guess or
+/// the op needs plan_output() (voxelize: its grid comes from the scalars and may need scratch).
+std::optional<OutputSpec> guess_output(const Spec& spec, const std::vector<ArrayView>& arrays);
 
 /// Validates everything, including `out`, and returns the launches to make in order.
 /// `check_values` also checks host-memory inputs element by element (sorted source times).

@@ -23,8 +23,9 @@ cmake --build build-asan
 pkg=build-asan/pkg
 rm -rf "$pkg" && mkdir -p "$pkg"
 cp -r python/robocache "$pkg/"
-rm -rf "$pkg"/robocache/_robocache*.so "$pkg"/robocache/__pycache__
-cp build-asan/python/_robocache*.so "$pkg/robocache/"
+rm -rf "$pkg"/robocache/_robocache*.so "$pkg"/robocache/librobocache_cpu.so "$pkg"/robocache/__pycache__
+# The module and the CPU backend plugin it loads on first use (absent in a build without LLVM).
+cp build-asan/python/*.so "$pkg/robocache/"
 
 export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
 # allocator_may_return_null: a huge allocation (tests ask for impossible outputs) must fail as it

@@ -11,6 +11,8 @@
 
 #include "compiler/backend.h"
 #include "compiler/errors.h"
+#include "compiler/generator_identity.h"
+#include "compiler/llvm/cpu_backend_factory.h"
 #include "compiler/llvm/host_target.h"
 #include "compiler/llvm/jit_loader.h"
 #include "compiler/llvm/object_emitter.h"
@@ -22,16 +24,16 @@ namespace robocache {
 
 namespace {
 
-// Bump whenever generated IR or the compile options change, so cached objects are rebuilt.
-constexpr const char* kGeneratorIdentity = "robocache-ir/3 (resample modes+groups+lengths, fuse, voxelize; bracket search from the previous target)";
-
 // Signature of every CPU kernel entry (see resample_ir.h).
 using CpuEntry = void (*)(const std::uint64_t* slots, std::int64_t begin, std::int64_t end);
 
 class CpuKernel final : public LoadedKernel {
  public:
-  CpuKernel(std::unique_ptr<llvm_ir::JitObject> object, int grain)
-      : object_(std::move(object)), entry_(reinterpret_cast<CpuEntry>(object_->address())), grain_(grain) {}
+  CpuKernel(std::unique_ptr<llvm_ir::JitObject> object, int grain, ThreadPoolSource pool)
+      : object_(std::move(object)),
+        entry_(reinterpret_cast<CpuEntry>(object_->address())),
+        grain_(grain),
+        pool_(pool) {}
 
   void launch(const KernelArgs& args, const WorkShape& work, const LaunchPlace&) const override {
     if (work.rows < 0 || work.items < 0)
@@ -41,7 +43,7 @@ class CpuKernel final : public LoadedKernel {
       throw ArgumentError("work", fmt::format("{} rows of {} items overflow int64", work.rows, work.items));
     const std::uint64_t* slots = args.slots.data();
     CpuEntry entry = entry_;
-    default_thread_pool().parallel_for(work.rows * work.items, grain_,
+    pool_().parallel_for(work.rows * work.items, grain_,
                                        [slots, entry](std::int64_t begin, std::int64_t end) { entry(slots, begin, end); });
   }
 
@@ -49,17 +51,20 @@ class CpuKernel final : public LoadedKernel {
   std::unique_ptr<llvm_ir::JitObject> object_;
   CpuEntry entry_;
   int grain_;
+  ThreadPoolSource pool_;
 };
 
 class CpuBackend final : public Backend {
  public:
-  CpuBackend() : host_(llvm_ir::host_target()) {}
+  explicit CpuBackend(ThreadPoolSource pool) : host_(llvm_ir::host_target()), pool_(pool) {}
 
   const Target& target() const override { return host_.target; }
 
   std::string toolchain() const override { return llvm_ir::llvm_toolchain(); }
 
-  std::string generator_identity() const override { return kGeneratorIdentity; }
+  // The content hash of compiler/llvm/ and the ABI headers, computed at build time: any change to
+  // the IR emitters or the pass pipeline changes every CPU key.
+  std::string generator_identity() const override { return fmt::format("llvm-ir:{}", cpu_generator_hash()); }
 
   Config default_config(const Spec& spec) const override {
     Config config;
@@ -133,15 +138,19 @@ class CpuBackend final : public Backend {
     if (!(code.target == host_.target))
       throw BackendUnavailable(fmt::format("the object was compiled for {}, which is not this host ({})",
                                            code.target.identity(), host_.target.identity()));
-    return std::make_unique<CpuKernel>(llvm_ir::jit_load_object(code.bytes, code.symbol), code.config.cpu_grain);
+    return std::make_unique<CpuKernel>(llvm_ir::jit_load_object(code.bytes, code.symbol), code.config.cpu_grain,
+                                       pool_);
   }
 
  private:
   const llvm_ir::HostTarget& host_;
+  ThreadPoolSource pool_;
 };
 
 }  // namespace
 
-std::shared_ptr<Backend> make_cpu_backend() { return std::make_shared<CpuBackend>(); }
+std::shared_ptr<Backend> make_llvm_cpu_backend(ThreadPoolSource pool) { return std::make_shared<CpuBackend>(pool); }
+
+std::shared_ptr<Backend> make_cpu_backend() { return make_llvm_cpu_backend(&default_thread_pool); }
 
 }  // namespace robocache

@@ -6,6 +6,7 @@
 
 #include "compiler/backend.h"
 #include "compiler/errors.h"
+#include "compiler/generator_identity.h"
 #include "compiler/nvrtc/cuda_arch.h"
 #include "compiler/nvrtc/cuda_kernel.h"
 #include "compiler/nvrtc/nvrtc_compiler.h"
@@ -13,7 +14,6 @@
 #include "compiler/nvrtc/resample_codegen.h"
 #include "runtime/cuda/device_arch.h"
 #include "runtime/cuda/nvrtc_api.h"
-#include "templates/embedded.h"
 
 namespace robocache {
 
@@ -31,7 +31,8 @@ class NvrtcBackend final : public Backend {
   const Target& target() const override { return target_; }
   std::string toolchain() const override { return toolchain_; }
   std::string generator_identity() const override {
-    return fmt::format("cuda-templates:{}", templates_hash());
+    // The content hash of compiler/nvrtc/, the templates and the ABI headers (built in).
+    return fmt::format("cuda-generator:{}", cuda_generator_hash());
   }
 
   Config default_config(const Spec& spec) const override {

@@ -19,6 +19,7 @@ constexpr const char* kReason =
 
 std::shared_ptr<Backend> make_cuda_backend(const std::string&) { throw BackendUnavailable(kReason); }
 
+double cuda_empty_launch_us(int, void*, int) { throw BackendUnavailable(kReason); }
 void cuda_synchronize(int) { throw BackendUnavailable(kReason); }
 
 CudaStatus probe_cuda() {

@@ -13,13 +13,22 @@ from ._native import _robocache as _native
 from ._kernel import Kernel, compile
 from ._status import cache_stats, check_installation, synchronize
 from .ops import fuse_multimodal, resample_trajectories, voxelize_pointcloud
-from .tuning import TuneResult, tune
 
 CompileError = _native.CompileError
 BackendUnavailable = _native.BackendUnavailable
 CacheMissError = _native.CacheMissError
 
 __version__ = "0.1.0"
+
+
+def __getattr__(name):
+    # The tuner (and the statistics and thread-pool modules it needs) loads on first use, keeping
+    # `import robocache` fast for programs that only run kernels.
+    if name in ("tune", "TuneResult"):
+        from . import tuning
+
+        return getattr(tuning, name)
+    raise AttributeError(f"module 'robocache' has no attribute {name!r}")
 
 __all__ = [
     "BackendUnavailable",

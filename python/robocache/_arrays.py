@@ -22,13 +22,6 @@ import numpy as np
 from . import _streams
 from ._native import _robocache as _native
 
-try:  # bf16 numpy arrays use ml_dtypes.bfloat16
-    import ml_dtypes
-
-    _BF16 = np.dtype(ml_dtypes.bfloat16)
-except ImportError:  # pragma: no cover
-    _BF16 = None
-
 _NUMPY_DTYPES = {
     np.dtype(np.float16): "f16",
     np.dtype(np.float32): "f32",
@@ -37,8 +30,25 @@ _NUMPY_DTYPES = {
     np.dtype(np.int64): "i64",
     np.dtype(np.uint8): "u8",
 }
-if _BF16 is not None:
-    _NUMPY_DTYPES[_BF16] = "bf16"
+
+
+def _bf16_dtype(load: bool):
+    """numpy's bf16 dtype (ml_dtypes.bfloat16), registered in _NUMPY_DTYPES on first need.
+
+    ml_dtypes costs about half a second to import and only bf16 numpy arrays need it. A bf16 array
+    can only exist once its creator imported ml_dtypes, so recognising one never imports anything;
+    `load=True` (allocating a bf16 numpy array) imports it. None when it is not available."""
+    module = sys.modules.get("ml_dtypes")
+    if module is None and load:
+        try:
+            import ml_dtypes as module
+        except ImportError:  # pragma: no cover - ml_dtypes is a dependency
+            return None
+    if module is None:
+        return None
+    dt = np.dtype(module.bfloat16)
+    _NUMPY_DTYPES.setdefault(dt, "bf16")
+    return dt
 
 # DLPack device types (dlpack.h): CPU, CUDA, CUDA pinned host, CUDA managed.
 _DLPACK_CUDA = (2, 13)
@@ -81,6 +91,8 @@ def _torch_dtype_name(t) -> str:
 
 def numpy_dtype(name: str) -> np.dtype:
     """The numpy dtype for a spec dtype name."""
+    if name == "bf16":
+        _bf16_dtype(load=True)
     for dt, n in _NUMPY_DTYPES.items():
         if n == name:
             return dt
@@ -125,9 +137,15 @@ def _family(arr, kind: str) -> str:
 
 def _numpy_dtype_name(dt, name: str) -> str:
     try:
-        return _NUMPY_DTYPES[np.dtype(dt)]
-    except (TypeError, KeyError):
-        raise TypeError(f"argument '{name}': unsupported dtype {dt}") from None
+        dt = np.dtype(dt)
+        found = _NUMPY_DTYPES.get(dt)
+        if found is None and _bf16_dtype(load=False) == dt:
+            found = "bf16"
+        if found is not None:
+            return found
+    except TypeError:
+        pass
+    raise TypeError(f"argument '{name}': unsupported dtype {dt}")
 
 
 def _cai_dtype_name(cai: dict, name: str) -> str:

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import json
-import sys
-
-import numpy as np
 from typing import Any, Mapping, Sequence, Union
 
+from . import _streams
 from ._arrays import Batch
 from ._native import _robocache as _native
+
+_launch_fast = _native.launch_fast
 
 SpecLike = Union[Mapping[str, Any], str]
 
@@ -48,9 +48,11 @@ class Kernel:
     result is the caller's framework (see docs/torch.md). On CUDA the launch goes on the caller's
     current stream (torch's or CuPy's) unless `stream=` names one (an int handle, a
     torch.cuda.Stream, a CuPy stream, or anything with `__cuda_stream__`).
-    `out=` (torch tensors only): write into this contiguous tensor of the output's shape and dtype
-    instead of allocating one. Contiguous torch tensors on the current stream take a short native
-    path (see docs/performance.md, "launch cost"); everything else takes the general path.
+    `out=` (plain numpy arrays or torch tensors, of the inputs' framework): write into this contiguous
+    array of the output's shape and dtype instead of allocating one. Plain numpy arrays and
+    contiguous torch tensors on the current stream take a short native path (docs/performance.md,
+    "Host path and JIT cost"); everything else takes the general path. `bind()` fixes the arrays of
+    a call that runs again and again.
     """
 
     def __init__(self, native):
@@ -88,13 +90,14 @@ class Kernel:
         return f"<robocache.Kernel {self._k.spec_json} target={self.target} key={self.key[:12]}>"
 
     def __call__(self, *args, validate: bool = True, stream=None, out=None, **kwargs):
-        if stream is None and not kwargs and "torch" in sys.modules:
-            result = _native.launch_torch(self._k, args, validate, out)
+        if stream is None and not kwargs:
+            result = _launch_fast(self._k, args, validate, out)
             if result is not None:
                 return result
         if out is not None:
-            raise TypeError("argument 'out': only contiguous torch tensors, with torch tensor inputs, on the "
-                            "current stream and with no other keyword arguments, can be written in place")
+            raise TypeError("argument 'out': only plain numpy arrays and contiguous torch tensors, with inputs "
+                            "of the same framework, on the current stream and with no other keyword arguments, "
+                            "can be written in place")
         op = self._spec["op"]
         if op == "resample":
             return self._resample(*args, validate=validate, stream=stream, **kwargs)
@@ -102,12 +105,20 @@ class Kernel:
             return self._fuse(*args, validate=validate, stream=stream, **kwargs)
         return self._voxelize(*args, validate=validate, stream=stream, **kwargs)
 
-    def _fast(self, arrays, scalars, validate):
-        """numpy arrays on a CPU kernel go straight to the native short path; None means: take the
-        general path (other frameworks, strided or unsupported arrays)."""
-        if self._k.target != "cpu":
-            return None
-        return self._k.call_numpy(arrays, scalars, validate)
+    def bind(self, *args, out=None, validate: bool = True, stream=None) -> "_native.BoundCall":
+        """The call `self(*args)` with its arrays and output fixed, for loops that run the same shapes
+        again and again: shapes, dtypes and devices are checked once, here, and calling the result
+        (`bound()`, or `bound(stream)` with a CUDA stream handle) only launches, returning the output.
+
+        Arrays: plain numpy arrays (CPU) or contiguous torch tensors, as Kernel.__call__'s short path
+        takes them. out: the array to write (default: one allocated now, `bound.out`). stream: the
+        CUDA stream to launch on (default: torch's current stream now). The bound call keeps the
+        arrays alive; refill them in place (never resize them or swap their storage) between calls.
+        validate: on the CPU, every call re-checks that the source times are sorted and free of NaN
+        (their values may have changed); `validate=False` skips that too.
+        """
+        handle = None if stream is None else _streams.stream_handle(stream)
+        return _native.bind(self._k, args, bool(validate), out, handle)
 
     def _launch(self, batch: Batch, scalars: Sequence[float], validate: bool):
         shape, dtype, scratch_shape = self._k.plan(batch.descs, list(scalars))
@@ -120,10 +131,6 @@ class Kernel:
         return batch.result(out)
 
     def _resample(self, data, src_times, tgt_times, lengths=None, *, validate=True, stream=None):
-        if stream is None and (lengths is None or (isinstance(lengths, np.ndarray) and lengths.dtype == np.int64)):
-            out = self._fast([data, src_times, tgt_times, lengths], (), validate)
-            if out is not None:
-                return out
         batch = Batch([data, src_times, tgt_times, lengths], ["data", "src_times", "tgt_times", "lengths"],
                       index_arrays=("lengths",), stream=stream)
         return self._launch(batch, (), validate)

@@ -17,6 +17,7 @@ import datetime
 import json
 import os
 import sys
+import time
 from pathlib import Path
 
 from ._native import _robocache as _native
@@ -39,8 +40,14 @@ def cmd_warmup(args) -> int:
     info = _native.cache_info()
     print(f"warmup: {len(specs)} specs x {len(targets)} targets into {info['dir']} ({args.jobs} jobs)",
           file=sys.stderr)
+    t0 = time.perf_counter()
     results = warmup(specs, targets, jobs=args.jobs, progress=not args.quiet)
+    wall = time.perf_counter() - t0
     print(summary_table(results, len(specs)))
+    compiled, cached = sum(r.compiled for r in results), sum(r.cached for r in results)
+    failed = sum(len(r.failed) for r in results)
+    print(f"warmup: {compiled} compiled, {cached} cached, {failed} failed in {wall:.2f} s ({args.jobs} jobs)",
+          file=sys.stderr)
     return 1 if any(r.failed for r in results) else 0
 
 

@@ -11,6 +11,13 @@ import numpy as np
 
 from . import _arrays
 from ._kernel import compile
+from ._native import _robocache as _native
+
+# The native short paths (python/bind_launch.cpp): a kernel remembered for arrays that look like
+# these (dtypes, ranks, channel counts, modes, device), run in one native call; None sends the call
+# down the general path below, which compiles, raises the detailed errors and remembers the kernel.
+_resample_fast = _native.resample_fast
+_fuse_fast = _native.fuse_fast
 
 _NUMPY_OF = {"f32": "float32", "f64": "float64", "u8": "uint8", "i32": "int32"}
 
@@ -32,8 +39,8 @@ def _dtype_spelling(dtype) -> Optional[str]:
     if _arrays._torch() is not None and isinstance(dtype, _arrays._torch().dtype):
         return _arrays._torch_dtype_name(_arrays._torch().empty(0, dtype=dtype))
     try:
-        return _arrays._NUMPY_DTYPES[np.dtype(dtype)]
-    except (TypeError, KeyError):
+        return _arrays._numpy_dtype_name(dtype, "out_dtype")
+    except TypeError:
         raise ValueError(f"argument 'out_dtype': unsupported dtype {dtype!r}") from None
 
 
@@ -107,6 +114,10 @@ def resample_trajectories(data, src_times, tgt_times, interp: str = "linear", gr
     padded batches. Returns `[B,T,D]` with data's dtype, as the caller's array type.
     stream: the CUDA stream to launch on (default: the caller's current stream).
     """
+    if groups is None and stream is None and backend == "auto":
+        out = _resample_fast(data, src_times, tgt_times, lengths, interp, validate)
+        if out is not None:
+            return out
     dtype = _float_dtype(data, "data", _VALUE_DTYPES)
     time_dtype = _float_dtype(src_times, "src_times", _TIME_DTYPES)
     _same_dtype(tgt_times, "tgt_times", time_dtype, "src_times")
@@ -123,6 +134,8 @@ def resample_trajectories(data, src_times, tgt_times, interp: str = "linear", gr
         if g is not None:
             spec["groups"] = g
         kernel = _kernel(spec, target, ("resample", dtype, time_dtype, spec["dim"], interp) if simple else None)
+    if simple:
+        _native.remember(kernel._k, data)
     return kernel(data, src_times, tgt_times, lengths, validate=validate, stream=stream)
 
 
@@ -134,6 +147,10 @@ def fuse_multimodal(streams, tgt_times, interp: Union[str, Sequence[str]] = "lin
     interp: one mode for all streams or one per stream. Returns `[B, T, sum D_i]`.
     stream: the CUDA stream to launch on (default: the caller's current stream).
     """
+    if stream is None and backend == "auto":
+        out = _fuse_fast(streams, tgt_times, interp, validate)
+        if out is not None:
+            return out
     if not isinstance(streams, (list, tuple)):
         raise TypeError("argument 'streams': expected a list of (data, times) or (data, times, lengths)")
     if not streams:
@@ -158,6 +175,7 @@ def fuse_multimodal(streams, tgt_times, interp: Union[str, Sequence[str]] = "lin
         modalities.append({"dim": int(shape[2]), "interp": modes[i]})
     spec = {"op": "fuse", "dtype": dtype, "time_dtype": time_dtype, "modalities": modalities}
     kernel = _kernel(spec, _target(backend, first, "streams[0].data"))
+    _native.remember(kernel._k, first)
     return kernel(streams, tgt_times, validate=validate, stream=stream)
 
 

@@ -152,6 +152,7 @@ def tune(spec: SpecLike, example_args, target: str = "auto", *, configs: Sequenc
         from . import ops
 
         ops._KERNELS.clear()
+        _native.forget_call_kernels()
     return result
 
 
