@@ -1,6 +1,8 @@
 #include <pybind11/numpy.h>
 #include <pybind11/stl.h>
 
+#include <bit>
+
 #include "compiler/errors.h"
 #include "python/bindings.h"
 #include "runtime/engine.h"
@@ -106,7 +108,13 @@ void bind_kernel(py::module_& m) {
                if (h.is_none()) continue;
                if (!py::isinstance<py::array>(h)) return py::none();
                auto a = py::reinterpret_borrow<py::array>(h);
-               if (!(a.flags() & py::array::c_style)) return py::none();
+               // Only C-contiguous, aligned arrays in native byte order are read here; the general
+               // path copies unaligned arrays and refuses other byte orders naming the argument.
+               constexpr int kAligned = py::detail::npy_api::NPY_ARRAY_ALIGNED_;
+               if ((a.flags() & (py::array::c_style | kAligned)) != (py::array::c_style | kAligned)) return py::none();
+               const char order = a.dtype().byteorder();
+               if (order != '=' && order != '|' && order != (std::endian::native == std::endian::little ? '<' : '>'))
+                 return py::none();
                auto dt = numpy_dtype(a.dtype());
                if (!dt) return py::none();
                if (!first) first = a.dtype();

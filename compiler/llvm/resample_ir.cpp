@@ -301,9 +301,12 @@ class ResampleEmitter {
     k.v_r_row = b.CreateInBoundsGEP(storage_, k.v_l_row, dim, "v_r");
     nearest_first_ = nullptr;
     cubic_ = {};
-    for (std::size_t g = 0; g < p.groups.size(); ++g) {
-      BasicBlock* after = block(fmt::format("g{}.done", g).c_str());
-      emit_group(b, p.groups[g], k, out, after, index, static_cast<int>(g));
+    // One piece of code per run of groups, not per group, so the IR (and the optimiser's work)
+    // grows with the number of mode changes and never with the number of quaternions.
+    const std::vector<GroupRun> runs = group_runs(p.groups);
+    for (std::size_t r = 0; r < runs.size(); ++r) {
+      BasicBlock* after = block(fmt::format("g{}.done", r).c_str());
+      emit_run(b, runs[r], k, out, after, index, static_cast<int>(r));
       b.SetInsertPoint(after);
     }
     b.CreateBr(done);
@@ -318,8 +321,30 @@ class ResampleEmitter {
     copy_channels(b, fmt::format("m{}.hold_channel", index).c_str(), 0, p.dim, held_row, out, done);
   }
 
-  void emit_group(IRBuilder<>& b, const ChannelGroup& g, const Bracket& k, Value* out, BasicBlock* after, int part,
-                  int group) {
+  // Consecutive groups that one loop can serve: channels [start, start + size) of one mode; for
+  // slerp, `size / 4` quaternions side by side.
+  struct GroupRun {
+    std::int64_t start = 0;
+    std::int64_t size = 0;
+    Interp interp = Interp::Linear;
+  };
+
+  // Merges neighbouring groups of one mode: per-channel modes act on each channel alone, so two
+  // linear groups side by side are one linear range, and slerp groups side by side are one loop
+  // over quaternions. The result is the same channel for channel.
+  static std::vector<GroupRun> group_runs(const std::vector<ChannelGroup>& groups) {
+    std::vector<GroupRun> runs;
+    for (const ChannelGroup& g : groups) {
+      if (!runs.empty() && runs.back().interp == g.interp && runs.back().start + runs.back().size == g.start)
+        runs.back().size += g.size;
+      else
+        runs.push_back({g.start, g.size, g.interp});
+    }
+    return runs;
+  }
+
+  void emit_run(IRBuilder<>& b, const GroupRun& g, const Bracket& k, Value* out, BasicBlock* after, int part,
+                int group) {
     std::string name = fmt::format("m{}.g{}.{}", part, group, interp_name(g.interp));
     switch (g.interp) {
       case Interp::Linear: {
@@ -373,8 +398,16 @@ class ResampleEmitter {
         return;
       }
       case Interp::Slerp:
-        emit_slerp(b, g, k, out);
-        b.CreateBr(after);
+        if (g.size == 4) {
+          emit_slerp(b, c64(g.start), k, out);
+          b.CreateBr(after);
+          return;
+        }
+        channel_loop(b, name.c_str(), 0, g.size / 4, after, [&](Value* q) {
+          Value* offset = b.CreateNSWMul(q, c64(4));
+          Value* first = b.CreateNSWAdd(offset, c64(g.start), "quaternion");
+          emit_slerp(b, first, k, out);
+        });
         return;
     }
     throw std::invalid_argument("resample IR: unknown interpolation mode");
@@ -422,12 +455,15 @@ class ResampleEmitter {
     cubic_.basis[3] = b.CreateFMul(h11, h, "h11h");
   }
 
-  // Quaternion (x, y, z, w) slerp along the shorter arc, nlerp below 1e-6 rad, normalised.
-  void emit_slerp(IRBuilder<>& b, const ChannelGroup& g, const Bracket& k, Value* out) {
+  // Quaternion (x, y, z, w) slerp along the shorter arc, nlerp below 1e-6 rad, normalised; the
+  // quaternion's channels are first .. first + 3 (a constant, or a loop's counter).
+  void emit_slerp(IRBuilder<>& b, Value* first, const Bracket& k, Value* out) {
     Value* ql[4];
     Value* qr[4];
+    Value* channel[4];
+    for (int i = 0; i < 4; ++i) channel[i] = i == 0 ? first : b.CreateNSWAdd(first, c64(i));
     for (int i = 0; i < 4; ++i) {
-      Value* ci = c64(g.start + i);
+      Value* ci = channel[i];
       ql[i] = load_value(b, b.CreateInBoundsGEP(storage_, k.v_l_row, ci));
       qr[i] = load_value(b, b.CreateInBoundsGEP(storage_, k.v_r_row, ci));
     }
@@ -499,7 +535,7 @@ class ResampleEmitter {
     Value* norm = b.CreateCall(sqrt, {n2}, "norm");
     for (int i = 0; i < 4; ++i) {
       Value* unit = b.CreateFDiv(q[i], norm);
-      store_value(b, unit, b.CreateInBoundsGEP(storage_, out, c64(g.start + i)));
+      store_value(b, unit, b.CreateInBoundsGEP(storage_, out, channel[i]));
     }
   }
 

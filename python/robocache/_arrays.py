@@ -125,8 +125,16 @@ def _family(arr, kind: str) -> str:
 
 def _numpy_dtype_name(dt, name: str) -> str:
     try:
-        return _NUMPY_DTYPES[np.dtype(dt)]
-    except (TypeError, KeyError):
+        dt = np.dtype(dt)
+    except TypeError:
+        raise TypeError(f"argument '{name}': unsupported dtype {dt!r}") from None
+    if not dt.isnative:
+        # The kernels read native byte order; reading '>f4' as f32 would be silently wrong.
+        raise TypeError(f"argument '{name}': dtype {dt.str} is not in this machine's byte order; convert it "
+                        f"with a.astype(a.dtype.newbyteorder('='))")
+    try:
+        return _NUMPY_DTYPES[dt]
+    except KeyError:
         raise TypeError(f"argument '{name}': unsupported dtype {dt}") from None
 
 
@@ -258,6 +266,8 @@ class Batch:
                 arr = arr.astype(np.int64)
             dtype = _numpy_dtype_name(arr.dtype, name)
             arr = np.ascontiguousarray(arr)
+            if not arr.flags.aligned:  # a view at an odd byte offset: the kernels need aligned elements
+                arr = arr.copy()
             self._hold(arr)
             return (arr.ctypes.data, dtype, arr.shape, None, "cpu", 0)
         if kind == "torch":

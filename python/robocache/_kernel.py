@@ -41,6 +41,16 @@ def _check_device_lengths(batch: Batch, index: int, name: str, lo: int, hi: int)
                              f"got values in [{lo_got}, {hi_got}]")
 
 
+def _check_validate(validate) -> bool:
+    """`validate=` as a bool: True, False or a numpy bool; anything else (a string such as "no", None,
+    a number) is refused, since truthiness would silently turn "no" into True."""
+    if isinstance(validate, np.bool_):
+        return bool(validate)
+    shown = repr(validate)
+    shown = shown if len(shown) <= 40 else shown[:40] + "..."
+    raise TypeError(f"argument 'validate': expected True or False, got {type(validate).__name__} {shown}")
+
+
 class Kernel:
     """A spec compiled for one target. Call it with arrays to run it.
 
@@ -102,6 +112,8 @@ class Kernel:
         return f"<robocache.Kernel {self._k.spec_json} target={self.target} key={self.key[:12]}>"
 
     def __call__(self, *args, validate: bool = True, stream=None, out=None, **kwargs):
+        if validate is not True and validate is not False:
+            validate = _check_validate(validate)
         if stream is None and not kwargs and "torch" in sys.modules:
             result = _native.launch_torch(self._k, args, validate, out)
             if result is not None:
