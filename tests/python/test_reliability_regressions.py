@@ -270,6 +270,40 @@ def test_cache_export_leaves_no_temp_file_when_it_fails(tmp_path):
     assert [p.name for p in target.parent.iterdir()] == ["bundle.rcb"]
 
 
+# ------------------------------------------------------------------ many groups (item 4)
+
+@needs_cpu
+@pytest.mark.parametrize("dtype", ["f32", "f64", "bf16"])
+def test_many_mode_changes_match_the_reference(dtype):
+    """More than 32 runs of modes take the CPU backend's run-table loop: same results as the reference."""
+    import ml_dtypes
+
+    import reference as ref
+
+    cycle = [("linear", 2), ("slerp", 4), ("nearest", 1), ("cubic", 3), ("previous", 1), ("slerp", 4)]
+    groups, start = [], 0
+    for _ in range(8):
+        for mode, size in cycle:
+            groups.append({"start": start, "size": size, "interp": mode})
+            start += size
+    k = robocache.compile({"op": "resample", "dtype": dtype, "dim": start, "groups": groups}, "cpu")
+    rng = np.random.default_rng(4)
+    B, S, T = 3, 9, 17
+    data = rng.standard_normal((B, S, start))
+    for g in groups:
+        if g["interp"] == "slerp":
+            q = data[..., g["start"]:g["start"] + 4]
+            q /= np.linalg.norm(q, axis=-1, keepdims=True)
+    np_dtype = {"f32": np.float32, "f64": np.float64, "bf16": ml_dtypes.bfloat16}[dtype]
+    data = data.astype(np_dtype)
+    src = np.sort(rng.uniform(0, 10, (B, S)), axis=1)
+    tgt = rng.uniform(-1, 11, (B, T))
+    lengths = np.array([S, 5, 2])
+    out = k(data, src, tgt, lengths)
+    want = ref.resample(data, src, tgt, groups=groups, lengths=lengths)
+    ref.assert_resample_close(out, want, np.dtype(np_dtype), ref.channel_modes(start, groups=groups))
+
+
 # ------------------------------------------------------------------ arrays (items 5, 6)
 
 @needs_cpu
