@@ -85,7 +85,7 @@ struct OutOps<float> {
   static __device__ __forceinline__ float div(float a, int c) { return __fdiv_rn(a, static_cast<float>(c)); }
   static __device__ __forceinline__ void add(float* p, float v) { atomicAdd(p, v); }
   // out = max(out, v) by compare-exchange on the bits, like fmax: a NaN feature never writes, and
-  // any other replaces a NaN current value (the cleared state) or a smaller one (ops.md §3, the
+  // any other replaces a NaN current value (the cleared state) or a smaller one (ops.md section 3, the
   // CPU backend's rule).
   static __device__ __forceinline__ void max(float* p, float v) {
     if (v != v) return;
