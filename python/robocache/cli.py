@@ -25,10 +25,10 @@ from __future__ import annotations
 
 import argparse
 import datetime
-import traceback
 import json
 import os
 import sys
+import traceback
 from pathlib import Path
 
 from ._native import _robocache as _native
