@@ -5,6 +5,8 @@
 // tensor objects, with the attribute names and torch's dtype objects looked up once. Anything
 // unusual (another framework, a strided tensor, device lengths to validate, a scratch buffer)
 // returns None and the caller takes the general path, which has the full checks and messages.
+// torch tensors are always in native byte order, so only the dtype (an identity test against the
+// few torch dtype objects), contiguity and alignment are checked here.
 #include <pybind11/stl.h>
 
 #include <array>
@@ -14,6 +16,7 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include "compiler/dtype.h"
 #include "compiler/errors.h"
 #include "python/bindings.h"
 #include "runtime/compiled_kernel.h"
@@ -82,7 +85,11 @@ std::optional<ArrayView> tensor_view(const TorchHandles& t, py::handle h) {
   v.device = device >= 0 ? DeviceKind::Cuda : DeviceKind::Cpu;
   v.device_index = device >= 0 ? device : 0;
   for (py::handle d : py::reinterpret_borrow<py::tuple>(h.attr(t.shape))) v.shape.push_back(d.cast<std::int64_t>());
-  v.data = reinterpret_cast<const void*>(h.attr(t.data_ptr)().cast<std::uintptr_t>());
+  const auto ptr = h.attr(t.data_ptr)().cast<std::uintptr_t>();
+  // A view at an odd byte offset (torch.frombuffer with an offset) cannot be read element-wise on
+  // every device; the general path copies it. One integer test: no measurable cost.
+  if (ptr % dtype_size(*dtype) != 0) return std::nullopt;
+  v.data = reinterpret_cast<const void*>(ptr);
   return v;
 }
 

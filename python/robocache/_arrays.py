@@ -277,6 +277,8 @@ class Batch:
                     raise TypeError(f"argument '{name}': expected an integer array, got {arr.dtype}")
                 arr = arr.to(dtype=torch.int64)
             t = arr.contiguous()
+            if t.data_ptr() % t.element_size():  # a view at an odd byte offset: copied, so elements are aligned
+                t = t.clone()
             self._hold(t)
             dev = t.device
             if dev.type not in ("cpu", "cuda"):
