@@ -223,5 +223,58 @@ TEST_F(TempDir, SymlinkedEntryIsRefused) {
   EXPECT_TRUE(rejected);
 }
 
+TEST_F(TempDir, MalformedKeysAreNeverWrittenOrRead) {
+  DiskCache cache(dir_);
+  ::testing::internal::CaptureStderr();
+  for (const std::string bad : {std::string("./../../../x/") + std::string(52, 'a'), std::string(63, 'a'),
+                                std::string(64, 'A'), std::string(64, 'g'), std::string("")}) {
+    EXPECT_FALSE(cache.store(bad, sample_code())) << bad;
+    EXPECT_FALSE(cache.load(bad)) << bad;
+    EXPECT_FALSE(cache.lock(bad).held()) << bad;
+  }
+  ::testing::internal::GetCapturedStderr();
+  EXPECT_FALSE(fs::exists(dir_)) << "nothing may be created for a malformed key";
+  EXPECT_TRUE(is_cache_key(std::string(64, 'f')));
+}
+
+TEST_F(TempDir, LockFileIsRemovedWhenReleased) {
+  DiskCache cache(dir_);
+  const fs::path lock_file = cache.entry_path(key("ab")).parent_path() / (key("ab") + ".lock");
+  {
+    DiskCache::KeyLock l = cache.lock(key("ab"));
+    ASSERT_TRUE(l.held());
+    EXPECT_TRUE(fs::exists(lock_file));
+  }
+  EXPECT_FALSE(fs::exists(lock_file));
+  EXPECT_TRUE(cache.lock(key("ab")).held()) << "a fresh lock after a removed one";
+}
+
+TEST_F(TempDir, LockWaitGivesUpAfterTheTimeoutNamingTheHolder) {
+  DiskCache cache(dir_);
+  DiskCache::KeyLock holder = cache.lock(key("cd"));
+  ASSERT_TRUE(holder.held());
+  ::testing::internal::CaptureStderr();
+  DiskCache::KeyLock waiter = cache.lock(key("cd"), 0.2);  // a second open file: flock conflicts
+  const std::string err = ::testing::internal::GetCapturedStderr();
+  EXPECT_FALSE(waiter.held());
+  EXPECT_NE(err.find("held by pid " + std::to_string(::getpid())), std::string::npos) << err;
+}
+
+TEST_F(TempDir, ShardFolderOfAnotherUserIsRefused) {
+  DiskCache cache(dir_);
+  ASSERT_TRUE(cache.store(key("ef"), sample_code()));
+  const fs::path shard = cache.entry_path(key("ef")).parent_path();
+  ASSERT_EQ(::chmod(shard.c_str(), 0777), 0);
+  ::testing::internal::CaptureStderr();
+  EXPECT_FALSE(cache.load(key("ef"))) << "a shard writable by others is not read";
+  EXPECT_FALSE(cache.store(key("ef"), sample_code()));
+  const std::string err = ::testing::internal::GetCapturedStderr();
+  EXPECT_NE(err.find("refusing the kernel cache folder"), std::string::npos) << err;
+  ASSERT_EQ(::chmod(shard.c_str(), 0700), 0);
+  EXPECT_TRUE(cache.load(key("ef")));
+  if (!give_away(shard)) GTEST_SKIP() << "cannot chown here (needs root)";
+  EXPECT_FALSE(cache.load(key("ef"))) << "a shard owned by another user is not read";
+}
+
 }  // namespace
 }  // namespace robocache
