@@ -14,9 +14,19 @@ from ._native import _robocache as _native
 SpecLike = Union[Mapping[str, Any], str]
 
 
+def _utf8_text(text: str, name: str) -> str:
+    """`text` if it can cross to the native layer (UTF-8); a lone surrogate (from undecodable bytes
+    of a file name or command line) is a ValueError naming the argument, not a pybind11 signature dump."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as e:
+        raise ValueError(f"{name}: not valid Unicode text (character {e.start} is {text[e.start]!r})") from None
+    return text
+
+
 def _spec_json(spec: SpecLike) -> str:
     if isinstance(spec, str):
-        return spec
+        return _utf8_text(spec, "spec")
     if isinstance(spec, Mapping):
         try:
             return json.dumps(dict(spec))
@@ -220,4 +230,4 @@ def compile(spec: SpecLike, target: str = "auto",  # noqa: A001 - the library's 
     if config is not None and not isinstance(config, Mapping):
         raise TypeError(f"config: expected a dict, got {type(config).__name__}")
     config_json = None if config is None else json.dumps(dict(config))
-    return Kernel(_native.compile(_spec_json(spec), target, config_json))
+    return Kernel(_native.compile(_spec_json(spec), _utf8_text(target, "target"), config_json))

@@ -410,6 +410,17 @@ def test_non_ascii_spec_text_gives_the_real_message(text):
     assert str(e.value).isascii()
 
 
+@pytest.mark.parametrize("where", ["spec", "target"])
+def test_undecodable_text_is_a_value_error_naming_the_argument(where):
+    spec, target = json.dumps(SPEC), TARGET
+    if where == "spec":
+        spec = spec.replace("resample", "resample\udcff")
+    else:
+        target = "cpu\udcff"
+    with pytest.raises(ValueError, match=f"^{where}: not valid Unicode"):
+        robocache.compile(spec, target)
+
+
 def test_cli_compile_reads_a_spec_file_with_a_byte_order_mark(tmp_path):
     spec = tmp_path / "spec.json"
     spec.write_bytes(b"\xef\xbb\xbf" + json.dumps(SPEC).encode())
