@@ -10,21 +10,20 @@ import sys
 import torch
 
 import robocache
-from gpu_bench import CASES, robocache_call
+from gpu_bench import CASES, SWEEP
 
 
 def main() -> None:
     wanted = sys.argv[1:] or [c.name for c in CASES]
-    for case in CASES:
+    for case in CASES + SWEEP:
         if case.name not in wanted:
             continue
-        c = case.make()
-        kernel = robocache.compile(c["spec"], "cuda")
-        fn = robocache_call(kernel, c["args"])
+        c = case.make(7)
         for _ in range(2):
-            fn()
+            c["rc"]()
         torch.cuda.synchronize()
-        print(case.name, kernel.key[:12], getattr(kernel, "config", None), flush=True)
+        robocache.synchronize()
+        print(case.name, flush=True)
 
 
 if __name__ == "__main__":

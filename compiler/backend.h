@@ -33,6 +33,18 @@ struct WorkShape {
   /// grid-stride loop and whose per-item work is tiny (voxelize's clear phase); 0: the config's
   /// targets_per_block alone decides.
   std::int64_t min_block_items = 0;
+  /// CUDA, ops that size their tiles at launch: the slot that receives the chosen targets per
+  /// block (-1: the config's targets_per_block, fixed), and what the choice weighs: DRAM bytes
+  /// per item, bytes each block reads per row before its tile (the source times it stages or
+  /// checks), and warp-sized work units per 32 items (wide rows split over several warps).
+  int tile_slot = -1;
+  std::int64_t item_bytes = 0;
+  std::int64_t row_bytes = 0;
+  std::int64_t units_per_32 = 1;
+  /// CUDA: dynamic shared memory per block (staged source times), at most 48 KiB.
+  std::int64_t shared_bytes = 0;
+  /// CUDA: the slot that receives the device's error-word address (-1: the kernel reports none).
+  int error_slot = -1;
 };
 
 /// Where a launch goes: a CUDA device and stream; ignored on the CPU.

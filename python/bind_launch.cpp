@@ -3,7 +3,7 @@
 // The general path (robocache/_arrays.py) describes every array in Python, which costs tens of
 // microseconds a call. Here the few tensor attributes a launch needs are read straight from the
 // tensor objects, with the attribute names and torch's dtype objects looked up once. Anything
-// unusual (another framework, a strided tensor, device lengths to validate, a scratch buffer)
+// unusual (another framework, a strided tensor, a scratch buffer)
 // returns None and the caller takes the general path, which has the full checks and messages.
 // torch tensors are always in native byte order, so only the dtype (an identity test against the
 // few torch dtype objects), contiguity and alignment are checked here.
@@ -105,6 +105,9 @@ bool add_view(const TorchHandles& t, py::handle h, std::vector<ArrayView>& views
   return true;
 }
 
+// An absent lengths array, or int64 ones; the general path converts other integer lengths.
+bool is_index(const ArrayView& lengths) { return !lengths.data || lengths.dtype == DType::I64; }
+
 std::optional<std::vector<double>> three(py::handle h, bool allow_scalar) {
   if (allow_scalar && (PyFloat_Check(h.ptr()) || PyLong_Check(h.ptr()))) {
     const double v = h.cast<double>();
@@ -124,15 +127,14 @@ std::optional<std::vector<double>> three(py::handle h, bool allow_scalar) {
 // The call's arrays (in the native order of each op) and scalars; false when the call does not
 // qualify for the short path.
 bool collect(const TorchHandles& t, const Spec& spec, const py::tuple& args, std::vector<ArrayView>& views,
-             std::vector<double>& scalars, bool validate) {
+             std::vector<double>& scalars) {
   switch (spec.op()) {
     case OpKind::Resample: {
       if (args.size() < 3 || args.size() > 4) return false;
       for (std::size_t i = 0; i < args.size(); ++i)
         if (!add_view(t, args[i], views)) return false;
       if (views.size() == 3) views.emplace_back();
-      // Lengths on a GPU are range-checked by the general path (one small sync).
-      return !(validate && views[3].data && views[3].device == DeviceKind::Cuda);
+      return is_index(views[3]);
     }
     case OpKind::Fuse: {
       if (args.size() != 2 || (!PyList_Check(args[0].ptr()) && !PyTuple_Check(args[0].ptr()))) return false;
@@ -144,7 +146,7 @@ bool collect(const TorchHandles& t, const Spec& spec, const py::tuple& args, std
         for (std::size_t i = 0; i < triple.size(); ++i)
           if (!add_view(t, triple[i], views)) return false;
         if (triple.size() == 2) views.emplace_back();
-        if (validate && views.back().data && views.back().device == DeviceKind::Cuda) return false;
+        if (!is_index(views.back())) return false;
       }
       return views.size() >= 4;
     }
@@ -176,7 +178,7 @@ void bind_launch(py::module_& m) {
         if (!t) return py::none();
         std::vector<ArrayView> views;
         std::vector<double> scalars;
-        if (!collect(*t, k.spec(), args, views, scalars, validate)) return py::none();
+        if (!collect(*t, k.spec(), args, views, scalars)) return py::none();
         const OutputSpec plan = k.plan(views, scalars);
         if (!plan.scratch_shape.empty()) return py::none();
         const ArrayView& first = views[k.spec().op() == OpKind::Fuse ? 1 : 0];

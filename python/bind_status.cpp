@@ -21,6 +21,14 @@ void bind_status(py::module_& m) {
                     py::arg("driver_available") = s.driver_available,
                     py::arg("driver_detail") = s.driver_detail, py::arg("devices") = devices);
   });
+  m.def(
+      "cuda_synchronize",
+      [](int device) {
+        py::gil_scoped_release release;
+        cuda_synchronize(device);
+      },
+      py::arg("device"),
+      "Waits for CUDA device `device`, then raises the first bad argument its kernels reported.");
   m.def("probe_cpu", []() -> py::dict {
     try {
       auto b = Engine::global().backend("cpu");

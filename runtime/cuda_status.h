@@ -26,4 +26,8 @@ struct CudaStatus {
 /// Probes NVRTC and the driver (loading them on first use).
 CudaStatus probe_cuda();
 
+/// Waits for all work on CUDA device `ordinal`, then throws ArgumentError for the first bad
+/// argument its kernels found since the last check (docs/semantics.md, "Validation on the GPU").
+void cuda_synchronize(int ordinal);
+
 }  // namespace robocache

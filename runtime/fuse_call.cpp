@@ -93,8 +93,19 @@ BoundLaunch bind_fuse(const FuseSpec& spec, const std::vector<ArrayView>& arrays
     bl.args.set_int(abi::modality_slot(m, abi::kTimesRowStride), streams[i].times_row_stride);
     bl.args.set_ptr(abi::modality_slot(m, abi::kLengths), streams[i].lengths);
   }
-  // One block per (tile, modality): the modalities of a tile run side by side, not one after another.
+  // One block per (tile, modality): the modalities of a tile run side by side. On CUDA each block
+  // also checks its stream's lengths and source times (no host synchronisation).
+  const bool device_checks = check_values && arrays[1].device == DeviceKind::Cuda;
+  bl.args.set_int(abi::kValidate, device_checks ? 1 : 0);
   bl.work = WorkShape{B, T, static_cast<std::int64_t>(streams.size())};
+  bl.work.tile_slot = abi::kTileTargets;
+  bl.work.error_slot = abi::kErrorFlag;
+  for (std::size_t i = 0; i < streams.size(); ++i)
+    add_stream_cost(bl.work, streams[i].samples, spec.modalities[i].dim, spec.dtype, spec.time_dtype, device_checks);
+  // Each block handles one modality: per block, the modalities' mean bytes per target and times.
+  const auto m = static_cast<std::int64_t>(streams.size());
+  bl.work.item_bytes = (bl.work.item_bytes + m - 1) / m;
+  bl.work.row_bytes = (bl.work.row_bytes + m - 1) / m;
   return bl;
 }
 

@@ -1,5 +1,7 @@
 #include "runtime/resample_call.h"
 
+#include <algorithm>
+
 #include <fmt/format.h>
 
 #include "compiler/errors.h"
@@ -9,6 +11,11 @@
 namespace robocache {
 
 namespace {
+
+// Dynamic shared memory a block may fill with a row's source times (the most a launch gets
+// without raising the kernel's limit); a longer row is searched in global memory. Four such blocks
+// still fit an SM, the most its registers allow anyway.
+constexpr std::int64_t kStageBytes = 48 * 1024;
 
 void expect_count(const std::vector<ArrayView>& arrays) {
   if (arrays.size() != 3 && arrays.size() != 4)
@@ -62,6 +69,17 @@ StreamBinding check_stream(const char* data_name, const char* times_name, const 
   return s;
 }
 
+void add_stream_cost(WorkShape& work, std::int64_t samples, std::int64_t dim, DType dtype, DType time_dtype,
+                     bool device_checks) {
+  const auto esz = static_cast<std::int64_t>(dtype_size(dtype));
+  const std::int64_t times = samples * static_cast<std::int64_t>(dtype_size(time_dtype));
+  const bool staged = times <= kStageBytes;
+  work.item_bytes += 3 * dim * esz;  // two source rows read, one output row written
+  if (staged || device_checks) work.row_bytes += times;
+  if (staged) work.shared_bytes = std::max(work.shared_bytes, times);
+  work.units_per_32 = std::max(work.units_per_32, (dim * esz + 127) / 128);  // 8 16-byte chunks a unit
+}
+
 OutputSpec plan_resample(const ResampleSpec& spec, const std::vector<ArrayView>& arrays) {
   expect_count(arrays);
   const ArrayView& data = arrays[0];
@@ -105,7 +123,13 @@ BoundLaunch bind_resample(const ResampleSpec& spec, const std::vector<ArrayView>
   bl.args.set_int(abi::kSrcRowStride, s.times_row_stride);
   bl.args.set_int(abi::kTgtRowStride, checks::time_row_stride("tgt_times", tgt, B, T));
   bl.args.set_ptr(abi::kLengths, s.lengths);
+  // On CUDA the kernel checks lengths and source times itself (no host synchronisation).
+  const bool device_checks = check_values && data.device == DeviceKind::Cuda;
+  bl.args.set_int(abi::kValidate, device_checks ? 1 : 0);
   bl.work = WorkShape{B, T};
+  bl.work.tile_slot = abi::kTileTargets;
+  bl.work.error_slot = abi::kErrorFlag;
+  add_stream_cost(bl.work, s.samples, spec.dim, spec.dtype, spec.time_dtype, device_checks);
   return bl;
 }
 

@@ -26,4 +26,10 @@ StreamBinding check_stream(const char* data_name, const char* times_name, const 
                            DType dtype, DType time_dtype, std::int64_t dim, std::int64_t batch,
                            const ArrayView& device_ref, bool check_values);
 
+/// Adds one stream's share to a CUDA launch's tile sizing (WorkShape): its bytes per target, the
+/// source times each block stages (when they fit in shared memory) or checks (`device_checks`),
+/// and its warp units per 32 targets.
+void add_stream_cost(WorkShape& work, std::int64_t samples, std::int64_t dim, DType dtype, DType time_dtype,
+                     bool device_checks);
+
 }  // namespace robocache

@@ -165,6 +165,8 @@ std::vector<BoundLaunch> bind_voxelize(const VoxelizeSpec& spec, const std::vect
   auto phase = [&](abi::Phase p, std::int64_t items, std::int64_t min_block_items) {
     BoundLaunch bl{args, WorkShape{g.B, items, 1, min_block_items}};
     bl.args.set_int(abi::kPhase, p);
+    // Lengths on a GPU are range-checked by the scatter itself (no host synchronisation).
+    if (p == abi::kScatter) bl.work.error_slot = abi::kErrorFlag;
     launches.push_back(bl);
   };
   // Clearing and finalising do one store per cell: on an H100 a block per 256 cells spent its time

@@ -6,8 +6,19 @@
 // The host side specialises it only through template arguments built from a spec's enums and
 // integers, e.g. robocache::resample<robocache::bf16, double, 8, 256, 32, 1, 1,
 // robocache::RsGroup<0, 3, 0>, robocache::RsGroup<3, 4, 4>, robocache::RsGroup<7, 1, 2>>
-// (value type, time type, channels, threads per block, targets per block, channels per access,
-// search strategy, channel groups).
+// (value type, time type, channels, threads per block, largest targets per block, channels per
+// access, search strategy, channel groups).
+//
+// Work split (docs/performance.md): a block takes a tile of consecutive targets of one batch row
+// (its size chosen at launch from the shapes and the SM count, slot kTileTargets). The block first
+// stages the row's source times in dynamic shared memory when they fit, checking them on the way
+// when validation is on (lengths in range, no NaN, never decreasing); a bad row is written as NaN
+// and reported through a host-mapped error word, and nothing past its length is read. Then each
+// warp takes 32 targets at a time: every lane finds one target's bracket (an interpolation search
+// in the staged times, or in global memory for rows too long to stage), the warp shares the
+// brackets through shared memory, and the 32 lanes stream the targets' source rows and outputs
+// in 16-byte pieces, several loads in flight per lane. No block-wide barrier sits between the
+// search and the stream, so warps of one block overlap each other's latency.
 //
 // Numerics (must agree bit for bit with the CPU backend, docs/semantics.md): time arithmetic in
 // the time type, the weight rounded once to the blend type (f32 for f16/bf16/f32 data, f64 for
@@ -30,6 +41,9 @@ constexpr int kT = 6;             // int64 target samples
 constexpr int kSrcRowStride = 7;  // int64 elements between rows of src_times (0: shared)
 constexpr int kTgtRowStride = 8;  // int64 elements between rows of tgt_times (0: shared)
 constexpr int kLengths = 9;       // const int64* [B] valid source samples per row, or 0: all S
+constexpr int kValidate = 10;     // int64: 1 checks lengths and source times on the device
+constexpr int kErrorFlag = 11;    // unsigned long long* host-mapped error word, or 0: none
+constexpr int kTileTargets = 12;  // int64 targets per block chosen at launch (0: TargetsPerBlock)
 }  // namespace resample_slot
 
 // Fuse argument slots; mirrors compiler/fuse_abi.h.
@@ -39,6 +53,9 @@ constexpr int kTgtTimes = 1;      // const Time* [B,T] or [T]
 constexpr int kB = 2;             // int64 batch
 constexpr int kT = 3;             // int64 target samples
 constexpr int kTgtRowStride = 4;  // int64 (0: shared)
+constexpr int kValidate = 5;      // int64: 1 checks lengths and source times on the device
+constexpr int kErrorFlag = 6;     // unsigned long long* host-mapped error word, or 0: none
+constexpr int kTileTargets = 7;   // int64 targets per block chosen at launch (0: TargetsPerBlock)
 constexpr int kFirstModality = 8; // modality i starts at kFirstModality + kPerModality * i
 constexpr int kPerModality = 5;
 constexpr int kData = 0;          // const V*    [B,S_i,D_i] contiguous
@@ -57,13 +74,6 @@ constexpr int kCubic = 3;
 constexpr int kSlerp = 4;
 }  // namespace interp_mode
 
-#ifndef ROBOCACHE_RCARGS_DEFINED
-#define ROBOCACHE_RCARGS_DEFINED
-// The one by-value kernel parameter: compiler/backend.h's KernelArgs::slots, byte for byte.
-struct RcArgs {
-  unsigned long long slot[128];
-};
-#endif
 
 // 16-bit storage types; arithmetic on them always goes through f32.
 struct f16 {
@@ -195,8 +205,30 @@ __device__ __forceinline__ double to_blend<double, float>(float a) { return stat
 template <>
 __device__ __forceinline__ double to_blend<double, double>(double a) { return a; }
 
-// What one target does, decided once per target by the searching thread.
+// What one target does, decided once per target by its lane.
 enum TargetKind : int { kBlend = 0, kCopy = 1, kNan = 2 };
+
+
+// Dynamic shared memory: the launch sizes it for the row's source times (0: nothing staged).
+#if defined(__CUDACC__)
+__device__ __forceinline__ unsigned dynamic_smem_bytes() {
+  unsigned r;
+  asm volatile("mov.u32 %0, %%dynamic_smem_size;" : "=r"(r));
+  return r;
+}
+template <class Time>
+__device__ __forceinline__ Time* dynamic_stage() {
+  extern __shared__ double rc_dynamic_smem[];
+  return reinterpret_cast<Time*>(rc_dynamic_smem);
+}
+#else
+// Host emulation in the tests provides the buffer and its size.
+__device__ __forceinline__ unsigned dynamic_smem_bytes() { return emulated_dynamic_smem_bytes; }
+template <class Time>
+__device__ __forceinline__ Time* dynamic_stage() {
+  return reinterpret_cast<Time*>(emulated_dynamic_smem);
+}
+#endif
 
 // Largest l with t[l] <= x, given t[0] < x < t[n-1]; repeated timestamps are allowed.
 template <class Time>
@@ -240,60 +272,26 @@ struct FuseMod {
 
 // Search strategies: the numbering of compiler/config.h's SearchStrategy.
 namespace search_mode {
-constexpr int kBinary = 0;  // each target binary-searches its whole row in global memory
-constexpr int kNarrow = 1;  // a tile first brackets its range, stages those times in shared memory
+constexpr int kBinary = 0;         // each target binary-searches its row
+constexpr int kNarrow = 1;         // kept for configs written before 2026-12: the interpolation search
 constexpr int kInterpolation = 2;  // each target guesses from the row's ends, then gallops
 }  // namespace search_mode
 
-// Shared-memory bytes for a tile's staged source times (Narrow search).
-constexpr int kStageBytes = 8192;
-
-// Per-target brackets handed from the searching threads to the sweeping ones (shared memory).
-// The nearest choice and the cubic quantities exist only when a group needs them; the staged
-// times only for the Narrow search.
-template <class Blend, class Time, int TPB, bool Cubic, bool Near, int Search>
-struct TileState {
+// The brackets of one warp's 32 targets, handed from the lane that searched a target to the lanes
+// that stream its channels. The nearest choice and the cubic quantities exist only when a group
+// needs them.
+template <class Blend, bool Cubic, bool Near>
+struct WarpTargets {
   static constexpr bool kCubic = Cubic;
   static constexpr bool kNear = Near;
-  // Per-target bytes above; the staging area takes what is left of 44 KiB (static shared memory
-  // is capped at 48 KiB), at most kStageBytes.
-  static constexpr int kPerTarget = static_cast<int>(8 + sizeof(Blend) + 4 + (Near ? 8 : 0) + (Cubic ? 3 * sizeof(Blend) : 0));
-  static constexpr int kStageRoom = (45056 - kPerTarget * TPB) / static_cast<int>(sizeof(Time));
-  static constexpr int kStageWant = kStageBytes / static_cast<int>(sizeof(Time));
-  static constexpr int kStageCap =
-      Search != search_mode::kNarrow || kStageRoom < 2 ? 1 : (kStageRoom < kStageWant ? kStageRoom : kStageWant);
-  long long left[TPB];         // held sample, or l of the interval [l, l+1]
-  Blend weight[TPB];           // (x - t[l]) / (t[r] - t[l]) rounded to the blend type
-  int kind[TPB];               // TargetKind
-  long long near[Near ? TPB : 1];  // nearest: the sample copied
-  Blend h[Cubic ? TPB : 1];        // cubic: t[r] - t[l]
-  Blend den_l[Cubic ? TPB : 1];    // cubic: time difference of m[l]'s finite difference
-  Blend den_r[Cubic ? TPB : 1];    // cubic: time difference of m[r]'s finite difference
-  Time staged[kStageCap];          // narrow: t[first .. first+count)
-  long long ends[2];               // narrow: brackets of the tile's first and last target
-  long long first;                 // narrow: source index of staged[0]
-  int count;                       // narrow: staged times (0: the range did not fit)
+  long long left[32];              // held sample, or l of the interval [l, l+1]
+  Blend weight[32];                // (x - t[l]) / (t[r] - t[l]) rounded to the blend type
+  int kind[32];                    // TargetKind
+  long long near[Near ? 32 : 1];   // nearest: the sample copied
+  Blend h[Cubic ? 32 : 1];         // cubic: t[r] - t[l]
+  Blend den_l[Cubic ? 32 : 1];     // cubic: time difference of m[l]'s finite difference
+  Blend den_r[Cubic ? 32 : 1];     // cubic: time difference of m[r]'s finite difference
 };
-
-// Largest l with t[l] <= x, given t[lo] <= x < t[hi], found by the 32 lanes of a warp together:
-// each step probes 32 points of (lo, hi) and keeps the piece the ballot points at, so a row of S
-// samples takes about log33(S) dependent loads instead of log2(S). All 32 lanes must call it.
-template <class Time>
-__device__ __forceinline__ long long warp_search_left(const Time* t, long long lo, long long hi, Time x) {
-  const int lane = static_cast<int>(threadIdx.x & 31u);
-  while (hi - lo > 1) {
-    const long long span = hi - lo;
-    // lo + floor(span * j / 33) for probe j = lane + 1, without overflowing for huge rows.
-    auto at = [&](long long j) { return lo + (span / 33) * j + ((span % 33) * j) / 33; };
-    const unsigned ballot = __ballot_sync(0xffffffffu, t[at(lane + 1)] <= x);
-    const int k = __popc(ballot);  // sorted times: the first k probes are <= x
-    const long long nlo = k ? at(k) : lo;
-    const long long nhi = k < 32 ? at(k + 1) : hi;
-    lo = nlo;
-    hi = nhi;
-  }
-  return lo;
-}
 
 // Fills target i's entry from its bracket: left is the held sample (edges) or l of [l, l+1] with
 // tl = t[l], tr = t[l+1] when interior. t is the whole row (the cubic neighbours are read there).
@@ -375,86 +373,23 @@ __device__ __forceinline__ long long guess_search_left(const Time* t, long long 
   return lo;
 }
 
-// A target that needs no search (NaN, at or before the first sample, at or after the last): fills
-// its entry and returns true.
-template <class Blend, class Time, class State>
-__device__ __forceinline__ bool store_edge(State& st, int i, const Time* t, long long L, Time x) {
+// Target i's entry for target time x against the row's first L times t (staged or global).
+template <class Blend, int Search, class Time, class State>
+__device__ __forceinline__ void find_target(State& st, int i, const Time* t, long long L, Time x) {
   if (x != x) {
     st.kind[i] = kNan;
     st.left[i] = 0;
     if constexpr (State::kNear) st.near[i] = 0;
-  } else if (x <= t[0]) {
+    return;
+  }
+  const Time t0 = t[0], tl = t[L - 1];
+  if (x <= t0) {
     store_bracket<Blend>(st, i, t, L, x, 0, false, x, x);
-  } else if (x >= t[L - 1]) {
+  } else if (x >= tl) {
     store_bracket<Blend>(st, i, t, L, x, L - 1, false, x, x);
   } else {
-    return false;
-  }
-  return true;
-}
-
-// The Binary (or, with Interpolation, the interpolation) searching step: targets x_row[0..n) of
-// one row against its first L source times, one target per thread.
-template <class Blend, bool Interpolation = false, class Time, class State>
-__device__ __forceinline__ void find_brackets(State& st, const Time* t, long long L, const Time* x_row, int n,
-                                              int tid, int nthreads) {
-  for (int i = tid; i < n; i += nthreads) {
-    const Time x = x_row[i];
-    if (store_edge<Blend>(st, i, t, L, x)) continue;
-    long long left;
-    if constexpr (Interpolation) {
-      left = guess_search_left(t, L, x, t[0], t[L - 1]);
-    } else {
-      left = search_left(t, L, x);
-    }
+    const long long left = Search == search_mode::kBinary ? search_left(t, L, x) : guess_search_left(t, L, x, t0, tl);
     store_bracket<Blend>(st, i, t, L, x, left, true, t[left], t[left + 1]);
-  }
-}
-
-// The Narrow searching step. Warps 0 and 1 bracket the tile's first and last targets together
-// (warp_search_left); the source times between those brackets are staged in shared memory, and
-// every target searches there. A target outside the staged range (unsorted targets, a range too
-// long to stage) searches the row in global memory: the bracket is unique, so either way gives
-// the same answer.
-template <class Blend, class Time, class State, int BlockThreads>
-__device__ __forceinline__ void find_brackets_narrow(State& st, const Time* t, long long L, const Time* x_row, int n) {
-  static_assert(BlockThreads >= 64, "the narrow search uses two warps");
-  const int tid = static_cast<int>(threadIdx.x);
-  const int warp = tid >> 5;
-  if (warp < 2) {
-    const Time x = x_row[warp == 0 ? 0 : n - 1];
-    long long e;
-    if (x != x) {
-      e = -1;  // NaN: no range
-    } else if (x <= t[0]) {
-      e = 0;
-    } else if (x >= t[L - 1]) {
-      e = L - 1;
-    } else {
-      e = warp_search_left(t, 0, L - 1, x);
-    }
-    if ((tid & 31) == 0) st.ends[warp] = e;
-  }
-  __syncthreads();
-  const long long e0 = st.ends[0], e1 = st.ends[1];
-  const long long first = e0 < e1 ? e0 : e1;
-  long long last = (e0 < e1 ? e1 : e0) + 1;
-  if (last > L - 1) last = L - 1;
-  const long long count = first < 0 ? 0 : last - first + 1;
-  const int staged = count <= State::kStageCap ? static_cast<int>(count) : 0;
-  for (int j = tid; j < staged; j += BlockThreads) st.staged[j] = t[first + j];
-  __syncthreads();
-  const Time* s = st.staged;
-  for (int i = tid; i < n; i += BlockThreads) {
-    const Time x = x_row[i];
-    if (store_edge<Blend>(st, i, t, L, x)) continue;
-    if (staged >= 2 && s[0] <= x && x < s[staged - 1]) {
-      const long long k = search_left(s, staged, x);
-      store_bracket<Blend>(st, i, t, L, x, first + k, true, s[k], s[k + 1]);
-    } else {
-      const long long left = search_left(t, L, x);
-      store_bracket<Blend>(st, i, t, L, x, left, true, t[left], t[left + 1]);
-    }
   }
 }
 
@@ -577,19 +512,186 @@ __device__ __forceinline__ void eval_group(const State& st, int i, const V* row,
   }
 }
 
-// The sweeping step: all threads cover the tile's (target, W-channel chunk) pairs, so reads of
-// data rows and writes of the output are contiguous.
-template <class V, int D, int OutStride, int W, int BlockThreads, class State, class... Gs>
-__device__ __forceinline__ void sweep_tile(const State& st, const V* row, long long L, int n, V* out_tile) {
-  static_assert(D % W == 0 && OutStride % W == 0, "the vector width must divide the channels");
+// Whether one element-wise mode covers every channel: then the sweep loads U chunks' rows
+// before it blends and stores any of them.
+template <class... Gs>
+struct SimpleSweep {
+  static constexpr bool value = false;
+  static constexpr int kMode = interp_mode::kLinear;
+};
+template <class G>
+struct SimpleSweep<G> {
+  static constexpr bool value =
+      G::kMode == interp_mode::kLinear || G::kMode == interp_mode::kNearest || G::kMode == interp_mode::kPrevious;
+  static constexpr int kMode = G::kMode;
+};
+
+// One warp streams chunks [c0, c0+Slice) of its m targets (Mode: linear, nearest or previous for
+// every channel). Pair p is (target p / Slice, chunk c0 + p % Slice), so consecutive lanes read
+// and write consecutive 16-byte pieces; the loads of U pairs are issued before the first store.
+template <int Mode, class V, int D, int OutStride, int W, int Slice, class State>
+__device__ __forceinline__ void sweep_simple(const State& st, const V* __restrict__ row, int m, int c0,
+                                             V* __restrict__ out_tile, int lane) {
+  using Ops = ValueOps<V>;
+  using Blend = typename Ops::Blend;
+  using Vec = VecOf<V, W>;
   constexpr int kChunks = D / W;
-  const int pairs = n * kChunks;
-  for (int p = threadIdx.x; p < pairs; p += BlockThreads) {
-    const int i = p / kChunks;
-    const int c = (p - i * kChunks) * W;
+  constexpr int U = 4;
+  const int pairs = m * Slice;
+  for (int base = 0; base < pairs; base += 32 * U) {
+    Vec lo[U], hi[U];
+    int target[U], col[U];
+    bool ok[U];
+#pragma unroll
+    for (int u = 0; u < U; ++u) {
+      const int p = base + u * 32 + lane;
+      const int i = p / Slice;
+      const int chunk = c0 + (p - i * Slice);
+      ok[u] = p < pairs && chunk < kChunks;
+      target[u] = i;
+      col[u] = chunk * W;
+      if (ok[u]) {
+        const int kind = st.kind[i];
+        if (kind != kNan) {
+          const long long l = Mode == interp_mode::kNearest ? st.near[i] : st.left[i];
+          lo[u] = *reinterpret_cast<const Vec*>(row + l * D + col[u]);
+          if (Mode == interp_mode::kLinear && kind == kBlend)
+            hi[u] = *reinterpret_cast<const Vec*>(row + (l + 1) * D + col[u]);
+        }
+      }
+    }
+#pragma unroll
+    for (int u = 0; u < U; ++u) {
+      if (!ok[u]) continue;
+      const int i = target[u];
+      const int kind = st.kind[i];
+      Vec r;
+      if (kind == kNan) {
+        for (int k = 0; k < W; ++k) r.v[k] = Ops::nan();
+      } else if (Mode != interp_mode::kLinear || kind == kCopy) {
+        r = lo[u];
+      } else {
+        const Blend a = st.weight[i];
+        for (int k = 0; k < W; ++k) {
+          const Blend x0 = Ops::widen(lo[u].v[k]);
+          r.v[k] = Ops::narrow(fma_rn(a, sub_rn(Ops::widen(hi[u].v[k]), x0), x0));
+        }
+      }
+      *reinterpret_cast<Vec*>(out_tile + static_cast<long long>(i) * OutStride + col[u]) = r;
+    }
+  }
+}
+
+// The same for channel groups, cubic and slerp: each pair is evaluated by its group.
+template <class V, int D, int OutStride, int W, int Slice, class State, class... Gs>
+__device__ __forceinline__ void sweep_general(const State& st, const V* __restrict__ row, long long L, int m, int c0,
+                                              V* __restrict__ out_tile, int lane) {
+  constexpr int kChunks = D / W;
+  const int pairs = m * Slice;
+#pragma unroll 2
+  for (int p = lane; p < pairs; p += 32) {
+    const int i = p / Slice;
+    const int chunk = c0 + (p - i * Slice);
+    if (chunk >= kChunks) continue;
+    const int c = chunk * W;
     V* o = out_tile + static_cast<long long>(i) * OutStride + c;
     (eval_group<V, D, W, Gs>(st, i, row, L, c, o), ...);
   }
+}
+
+// Stages the row's first L source times in shared memory when they fit (stage_cap elements) and,
+// with validate, checks them. Every thread of the block calls it with the same arguments (it
+// holds barriers when it reads anything). Returns the device_error reason of a bad row, else 0.
+template <class Time, int BlockThreads>
+__device__ __forceinline__ unsigned long long prepare_row(const Time* __restrict__ t, long long L, long long S,
+                                                          bool validate, long long stage_cap, Time* stage,
+                                                          bool& staged) {
+  staged = false;
+  if (L < 1 || L > S) return device_error::kLengthOutOfRange;
+  staged = L <= stage_cap;
+  if (!staged && !validate) return 0;
+  bool nan = false, down = false;
+  // kLoads loads in flight per thread (a loop of one load at a time would pay DRAM latency once
+  // per kLoads * BlockThreads samples instead of once per pass).
+  constexpr int kLoads = 8;
+  for (long long base = threadIdx.x; base < L; base += static_cast<long long>(kLoads) * BlockThreads) {
+    Time v[kLoads], w[kLoads];
+#pragma unroll
+    for (int k = 0; k < kLoads; ++k) {
+      const long long j = base + static_cast<long long>(k) * BlockThreads;
+      if (j < L) {
+        v[k] = t[j];
+        if (validate && j + 1 < L) w[k] = t[j + 1];
+      }
+    }
+#pragma unroll
+    for (int k = 0; k < kLoads; ++k) {
+      const long long j = base + static_cast<long long>(k) * BlockThreads;
+      if (j < L) {
+        if (staged) stage[j] = v[k];
+        if (validate) {
+          if (v[k] != v[k]) {
+            nan = true;
+          } else if (j + 1 < L && w[k] < v[k]) {
+            down = true;
+          }
+        }
+      }
+    }
+  }
+  const bool any_nan = __syncthreads_or(nan) != 0;
+  const bool any_down = __syncthreads_or(down) != 0;
+  return any_nan ? device_error::kNanTime : any_down ? device_error::kDecreasingTime : 0;
+}
+
+// One block's tile of n consecutive targets of one row (x_row) against one source stream: its
+// data row (S samples of D channels, L valid), its times t. Outputs go to out_tile, rows OutStride
+// apart (a fuse modality's channel offset already added). `where` is the device_error word of this
+// row and argument, reported with the reason when the row is bad.
+template <class V, class Time, int D, int OutStride, int W, int BlockThreads, int Search, class State, class... Gs>
+__device__ __forceinline__ void process_tile(State* states, Time* stage, long long stage_cap, const V* __restrict__ row,
+                                             const Time* __restrict__ t, long long L, long long S,
+                                             const Time* __restrict__ x_row, int n, V* __restrict__ out_tile,
+                                             bool validate, unsigned long long* err, unsigned long long where) {
+  using Blend = typename ValueOps<V>::Blend;
+  using Simple = SimpleSweep<Gs...>;
+  constexpr int kWarps = BlockThreads / 32;
+  constexpr int kChunks = D / W;
+  // Chunks a warp streams per search: at most 8 (two rounds of the sweep's U loads per lane), in
+  // equal slices, so wide rows spread over several warps and even a short batch keeps the memory
+  // busy, while narrow rows pay one search per target.
+  constexpr int kSlices = (kChunks + 7) / 8;
+  constexpr int kSlice = (kChunks + kSlices - 1) / kSlices;
+  bool staged = false;
+  const unsigned long long reason = prepare_row<Time, BlockThreads>(t, L, S, validate, stage_cap, stage, staged);
+  if (reason != 0 && threadIdx.x == 0) device_error::report(err, where | reason);
+  const Time* s = staged ? stage : t;
+  const int warp = static_cast<int>(threadIdx.x >> 5), lane = static_cast<int>(threadIdx.x & 31u);
+  State& st = states[warp];
+  const int units = ((n + 31) >> 5) * kSlices;
+  for (int u = warp; u < units; u += kWarps) {
+    const int wt = u / kSlices;
+    const int c0 = (u - wt * kSlices) * kSlice;
+    const int m = n - wt * 32 < 32 ? n - wt * 32 : 32;
+    if (lane < m) {
+      if (reason != 0) {
+        st.kind[lane] = kNan;
+        st.left[lane] = 0;
+        if constexpr (State::kNear) st.near[lane] = 0;
+      } else {
+        find_target<Blend, Search>(st, lane, s, L, x_row[wt * 32 + lane]);
+      }
+    }
+    __syncwarp();
+    V* o = out_tile + static_cast<long long>(wt) * 32 * OutStride;
+    if constexpr (Simple::value) {
+      sweep_simple<Simple::kMode, V, D, OutStride, W, kSlice>(st, row, m, c0, o, lane);
+    } else {
+      sweep_general<V, D, OutStride, W, kSlice, State, Gs...>(st, row, L, m, c0, o, lane);
+    }
+    __syncwarp();  // the next unit rewrites this warp's brackets
+  }
+  __syncthreads();  // the next tile (or modality) restages the times
 }
 
 // Whether p is aligned for W-value accesses of V.
@@ -598,56 +700,38 @@ __device__ __forceinline__ bool vec_aligned(const void* p) {
   return reinterpret_cast<unsigned long long>(p) % (sizeof(V) * W) == 0;
 }
 
-// One tile of n consecutive targets of one row: find every target's bracket into shared memory,
-// then sweep. out_tile points at the tile's first output row (plus the channel offset of a fuse
-// modality); output rows are OutStride elements apart. `vec` says the base pointers allow W-wide
-// accesses; otherwise the tile is swept one channel at a time.
-template <class V, class Time, int D, int OutStride, int W, int BlockThreads, int Search, class State, class... Gs>
-__device__ __forceinline__ void resample_tile(State& st, const V* row, const Time* t, long long L, const Time* x_row,
-                                              int n, V* out_tile, bool vec) {
-  using Blend = typename ValueOps<V>::Blend;
-  if constexpr (Search == search_mode::kNarrow) {
-    find_brackets_narrow<Blend, Time, State, BlockThreads>(st, t, L, x_row, n);
-  } else {
-    find_brackets<Blend, Search == search_mode::kInterpolation>(st, t, L, x_row, n, static_cast<int>(threadIdx.x),
-                                                                 BlockThreads);
-  }
-  __syncthreads();
-  if constexpr (W > 1) {
-    if (vec) {
-      sweep_tile<V, D, OutStride, W, BlockThreads, State, Gs...>(st, row, L, n, out_tile);
-    } else {
-      sweep_tile<V, D, OutStride, 1, BlockThreads, State, Gs...>(st, row, L, n, out_tile);
-    }
-  } else {
-    sweep_tile<V, D, OutStride, 1, BlockThreads, State, Gs...>(st, row, L, n, out_tile);
-  }
-  __syncthreads();  // the next tile (or modality) reuses the shared arrays
-}
-
 template <class... Gs>
 struct ModeFlags {
   static constexpr bool kCubic = (false || ... || (Gs::kMode == interp_mode::kCubic));
   static constexpr bool kNear = (false || ... || (Gs::kMode == interp_mode::kNearest));
 };
 
-// resample: one block handles a tile of TargetsPerBlock consecutive targets of one batch row.
-// Tiles are visited with a grid-stride loop, so any grid size (even one capped at 2^31-1
-// blocks) covers any B*T. Gs are the channel groups (RsGroup), consecutive and tiling [0, D);
-// W (channels per access) divides every group's start and size; Search is a search_mode.
+// Blocks an SM should hold at once: 768 threads' worth (at most 85 registers a thread), enough
+// warps with loads in flight to cover DRAM latency without spilling the unrolled sweep.
+template <int BlockThreads>
+constexpr int kMinBlocks = BlockThreads >= 768 ? 1 : 768 / BlockThreads;
+
+// Targets per block: the launch's choice (slot), else the template's.
+__device__ __forceinline__ long long tile_targets(unsigned long long slot, int fallback) {
+  const long long t = static_cast<long long>(slot);
+  return t > 0 ? t : fallback;
+}
+
+// resample: one block per tile of consecutive targets of one batch row, visited with a
+// grid-stride loop, so any grid size (even one capped at 2^31-1 blocks) covers any B*T. Gs are
+// the channel groups (RsGroup), consecutive and tiling [0, D); W (channels per access) divides
+// every group's start and size; Search is a search_mode.
 template <class V, class Time, int D, int BlockThreads, int TargetsPerBlock, int W, int Search, class... Gs>
-__global__ void __launch_bounds__(BlockThreads) resample(RcArgs args) {
+__global__ void __launch_bounds__(BlockThreads, kMinBlocks<BlockThreads>) resample(RcArgs args) {
   static_assert(D >= 1, "D must be positive");
   static_assert(sizeof...(Gs) >= 1, "at least one channel group");
   static_assert((0 + ... + Gs::kSize) == D, "groups must tile the channels");
   static_assert(((Gs::kStart % W == 0 && Gs::kSize % W == 0) && ...), "the vector width must divide every group");
-  static_assert(BlockThreads >= 32 && BlockThreads <= 1024, "block size out of range");
+  static_assert(BlockThreads >= 32 && BlockThreads <= 1024 && BlockThreads % 32 == 0, "block size out of range");
   static_assert(TargetsPerBlock >= 1 && TargetsPerBlock <= 1024, "tile size out of range");
-  static_assert(static_cast<long long>(TargetsPerBlock) * D <= 0x7fffffffLL,
-                "a tile's (target, channel) pairs are counted in an int");
   using Blend = typename ValueOps<V>::Blend;
   using Flags = ModeFlags<Gs...>;
-  using State = TileState<Blend, Time, TargetsPerBlock, Flags::kCubic, Flags::kNear, Search>;
+  using State = WarpTargets<Blend, Flags::kCubic, Flags::kNear>;
 
   const V* __restrict__ data = reinterpret_cast<const V*>(args.slot[resample_slot::kData]);
   const Time* __restrict__ src_times = reinterpret_cast<const Time*>(args.slot[resample_slot::kSrcTimes]);
@@ -659,27 +743,42 @@ __global__ void __launch_bounds__(BlockThreads) resample(RcArgs args) {
   const long long src_stride = static_cast<long long>(args.slot[resample_slot::kSrcRowStride]);
   const long long tgt_stride = static_cast<long long>(args.slot[resample_slot::kTgtRowStride]);
   const long long* __restrict__ lengths = reinterpret_cast<const long long*>(args.slot[resample_slot::kLengths]);
+  const bool validate = args.slot[resample_slot::kValidate] != 0;
+  unsigned long long* err = reinterpret_cast<unsigned long long*>(args.slot[resample_slot::kErrorFlag]);
+  const long long tile = tile_targets(args.slot[resample_slot::kTileTargets], TargetsPerBlock);
   const bool vec = vec_aligned<V, W>(data) && vec_aligned<V, W>(out);
 
-  __shared__ State st;
+  __shared__ State states[BlockThreads / 32];
+  Time* stage = dynamic_stage<Time>();
+  const long long stage_cap = static_cast<long long>(dynamic_smem_bytes() / sizeof(Time));
 
-  const long long tiles_per_row = (T + TargetsPerBlock - 1) / TargetsPerBlock;
+  const long long tiles_per_row = (T + tile - 1) / tile;
   const long long tiles = B * tiles_per_row;
-  for (long long tile = blockIdx.x; tile < tiles; tile += gridDim.x) {
-    const long long b = tile / tiles_per_row;
-    const long long t0 = (tile - b * tiles_per_row) * TargetsPerBlock;
-    const int n = static_cast<int>(T - t0 < TargetsPerBlock ? T - t0 : TargetsPerBlock);
+  for (long long blk = blockIdx.x; blk < tiles; blk += gridDim.x) {
+    const long long b = blk / tiles_per_row;
+    const long long t0 = (blk - b * tiles_per_row) * tile;
+    const int n = static_cast<int>(T - t0 < tile ? T - t0 : tile);
     const long long L = lengths ? lengths[b] : S;
-    resample_tile<V, Time, D, D, W, BlockThreads, Search, State, Gs...>(
-        st, data + b * S * D, src_times + b * src_stride, L, tgt_times + b * tgt_stride + t0, n,
-        out + (b * T + t0) * D, vec);
+    const unsigned long long where = device_error::where(device_error::kOpResample, 0, b);
+    const V* row = data + b * S * D;
+    const Time* t = src_times + b * src_stride;
+    const Time* x_row = tgt_times + b * tgt_stride + t0;
+    V* out_tile = out + (b * T + t0) * D;
+    if (W == 1 || vec) {
+      process_tile<V, Time, D, D, W, BlockThreads, Search, State, Gs...>(states, stage, stage_cap, row, t, L, S, x_row,
+                                                                         n, out_tile, validate, err, where);
+    } else {
+      process_tile<V, Time, D, D, 1, BlockThreads, Search, State, Gs...>(states, stage, stage_cap, row, t, L, S, x_row,
+                                                                         n, out_tile, validate, err, where);
+    }
   }
 }
 
 // One modality of a fuse tile.
 template <class V, class Time, int DTotal, int BlockThreads, int Search, class M, class State>
-__device__ __forceinline__ void fuse_modality(State& st, const RcArgs& args, long long b, const Time* x_row, int n,
-                                              V* out, V* out_tile) {
+__device__ __forceinline__ void fuse_modality(State* states, Time* stage, long long stage_cap, const RcArgs& args,
+                                              long long b, const Time* x_row, int n, V* out, V* out_tile,
+                                              bool validate, unsigned long long* err) {
   constexpr int base = fuse_slot::kFirstModality + fuse_slot::kPerModality * M::kIndex;
   const V* data = reinterpret_cast<const V*>(args.slot[base + fuse_slot::kData]);
   const Time* times = reinterpret_cast<const Time*>(args.slot[base + fuse_slot::kTimes]);
@@ -688,47 +787,60 @@ __device__ __forceinline__ void fuse_modality(State& st, const RcArgs& args, lon
   const long long* lengths = reinterpret_cast<const long long*>(args.slot[base + fuse_slot::kLengths]);
   const long long L = lengths ? lengths[b] : S;
   const bool vec = vec_aligned<V, M::kW>(data) && vec_aligned<V, M::kW>(out);
-  resample_tile<V, Time, M::kD, DTotal, M::kW, BlockThreads, Search, State, RsGroup<0, M::kD, M::kMode>>(
-      st, data + b * S * M::kD, times + b * stride, L, x_row, n, out_tile + M::kOffset, vec);
+  const unsigned long long where = device_error::where(device_error::kOpFuse, M::kIndex, b);
+  using G = RsGroup<0, M::kD, M::kMode>;
+  if (M::kW == 1 || vec) {
+    process_tile<V, Time, M::kD, DTotal, M::kW, BlockThreads, Search, State, G>(
+        states, stage, stage_cap, data + b * S * M::kD, times + b * stride, L, S, x_row, n, out_tile + M::kOffset,
+        validate, err, where);
+  } else {
+    process_tile<V, Time, M::kD, DTotal, 1, BlockThreads, Search, State, G>(
+        states, stage, stage_cap, data + b * S * M::kD, times + b * stride, L, S, x_row, n, out_tile + M::kOffset,
+        validate, err, where);
+  }
 }
 
 // fuse: every modality (FuseMod, in argument order) resampled onto one timeline in one launch.
-// Work item w is (tile w / M, modality w % M): the modalities of a tile go to different blocks
-// and run side by side; a grid-stride loop covers every pair whatever the grid size.
+// Work item w is (tile w / M, modality w % M): the modalities of a tile go to different blocks and
+// run side by side; a grid-stride loop covers every pair whatever the grid size.
 template <class V, class Time, int DTotal, int BlockThreads, int TargetsPerBlock, int Search, class... Ms>
-__global__ void __launch_bounds__(BlockThreads) fuse(RcArgs args) {
+__global__ void __launch_bounds__(BlockThreads, kMinBlocks<BlockThreads>) fuse(RcArgs args) {
   static_assert(sizeof...(Ms) >= 1 && sizeof...(Ms) <= 16, "1 to 16 modalities");
   static_assert((0 + ... + Ms::kD) == DTotal, "modality dims must add up to the output's");
   static_assert(((DTotal % Ms::kW == 0) && ...), "a modality's vector width must divide the output's channels");
-  static_assert(BlockThreads >= 32 && BlockThreads <= 1024, "block size out of range");
+  static_assert(BlockThreads >= 32 && BlockThreads <= 1024 && BlockThreads % 32 == 0, "block size out of range");
   static_assert(TargetsPerBlock >= 1 && TargetsPerBlock <= 1024, "tile size out of range");
-  static_assert(static_cast<long long>(TargetsPerBlock) * DTotal <= 0x7fffffffLL,
-                "a tile's (target, channel) pairs are counted in an int");
   using Blend = typename ValueOps<V>::Blend;
   using Flags = ModeFlags<RsGroup<0, Ms::kD, Ms::kMode>...>;
-  using State = TileState<Blend, Time, TargetsPerBlock, Flags::kCubic, Flags::kNear, Search>;
+  using State = WarpTargets<Blend, Flags::kCubic, Flags::kNear>;
 
   V* __restrict__ out = reinterpret_cast<V*>(args.slot[fuse_slot::kOut]);
   const Time* __restrict__ tgt_times = reinterpret_cast<const Time*>(args.slot[fuse_slot::kTgtTimes]);
   const long long B = static_cast<long long>(args.slot[fuse_slot::kB]);
   const long long T = static_cast<long long>(args.slot[fuse_slot::kT]);
   const long long tgt_stride = static_cast<long long>(args.slot[fuse_slot::kTgtRowStride]);
+  const bool validate = args.slot[fuse_slot::kValidate] != 0;
+  unsigned long long* err = reinterpret_cast<unsigned long long*>(args.slot[fuse_slot::kErrorFlag]);
+  const long long tile = tile_targets(args.slot[fuse_slot::kTileTargets], TargetsPerBlock);
 
-  __shared__ State st;
+  __shared__ State states[BlockThreads / 32];
+  Time* stage = dynamic_stage<Time>();
+  const long long stage_cap = static_cast<long long>(dynamic_smem_bytes() / sizeof(Time));
 
   constexpr long long M = sizeof...(Ms);
-  const long long tiles_per_row = (T + TargetsPerBlock - 1) / TargetsPerBlock;
+  const long long tiles_per_row = (T + tile - 1) / tile;
   const long long work = B * tiles_per_row * M;
   for (long long w = blockIdx.x; w < work; w += gridDim.x) {
-    const long long tile = w / M;
-    const int m = static_cast<int>(w - tile * M);
-    const long long b = tile / tiles_per_row;
-    const long long t0 = (tile - b * tiles_per_row) * TargetsPerBlock;
-    const int n = static_cast<int>(T - t0 < TargetsPerBlock ? T - t0 : TargetsPerBlock);
+    const long long blk = w / M;
+    const int m = static_cast<int>(w - blk * M);
+    const long long b = blk / tiles_per_row;
+    const long long t0 = (blk - b * tiles_per_row) * tile;
+    const int n = static_cast<int>(T - t0 < tile ? T - t0 : tile);
     const Time* x_row = tgt_times + b * tgt_stride + t0;
     V* out_tile = out + (b * T + t0) * DTotal;
-    // m is the same for the whole block, so the __syncthreads inside stay uniform.
-    ((m == Ms::kIndex ? fuse_modality<V, Time, DTotal, BlockThreads, Search, Ms>(st, args, b, x_row, n, out, out_tile)
+    // m is the same for the whole block, so the barriers inside stay uniform.
+    ((m == Ms::kIndex ? fuse_modality<V, Time, DTotal, BlockThreads, Search, Ms, State>(
+                            states, stage, stage_cap, args, b, x_row, n, out, out_tile, validate, err)
                       : void()),
      ...);
   }

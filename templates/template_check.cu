@@ -1,6 +1,7 @@
 // Build-time check of the CUDA templates: nvcc compiles each one and instantiates the kinds of
 // specialisation the NVRTC backend generates, so a template error fails the build. Add every new
 // templates/*.cuh here.
+#include "common.cuh"
 #include "resample.cuh"
 #include "voxelize.cuh"
 

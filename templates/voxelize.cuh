@@ -27,6 +27,7 @@ constexpr int kGridMin = 7;     // double bits, x y z in 7, 8, 9
 constexpr int kVoxelSize = 10;  // double bits, x y z in 10, 11, 12
 constexpr int kShape = 13;      // int64 X Y Z in 13, 14, 15
 constexpr int kPhase = 16;      // int64 0 clear, 1 scatter, 2 finalize
+constexpr int kErrorFlag = 17;  // unsigned long long* host-mapped error word, or 0: none
 }  // namespace voxelize_slot
 
 // Voxel modes: the numbering of compiler/spec.h's VoxelMode.
@@ -37,13 +38,7 @@ constexpr int kMean = 2;
 constexpr int kMax = 3;
 }  // namespace voxel_mode
 
-#ifndef ROBOCACHE_RCARGS_DEFINED
-#define ROBOCACHE_RCARGS_DEFINED
-// The one by-value kernel parameter: compiler/backend.h's KernelArgs::slots, byte for byte.
-struct RcArgs {
-  unsigned long long slot[128];
-};
-#endif
+
 
 namespace voxel_detail {
 
@@ -171,7 +166,17 @@ __global__ void __launch_bounds__(BlockThreads) voxelize(RcArgs args) {
       // One cloud (B = 1) needs no division to find the row.
       const long long b = B == 1 ? 0 : g / N;
       const long long item = g - b * N;
-      if (lengths && item >= lengths[b]) continue;
+      if (lengths) {
+        // A length outside [0, N] drops the row's points (its grid stays empty) and is reported.
+        const long long len = lengths[b];
+        if (len < 0 || len > N) {
+          if (item == 0)
+            device_error::report(reinterpret_cast<unsigned long long*>(args.slot[voxelize_slot::kErrorFlag]),
+                                 device_error::where(device_error::kOpVoxelize, 0, b) | device_error::kLengthOutOfRange);
+          continue;
+        }
+        if (item >= len) continue;
+      }
       const Coord* p = points + g * 3;
       long long idx[3];
       bool keep = true;

@@ -10,6 +10,7 @@
 #include "runtime/cuda/cuda_module.h"
 #include "runtime/cuda/device_arch.h"
 #include "runtime/cuda/driver_api.h"
+#include "runtime/cuda/error_word.h"
 #include "runtime/cuda/primary_context.h"
 
 namespace robocache {
@@ -17,16 +18,43 @@ namespace robocache {
 namespace {
 
 constexpr std::int64_t kMaxGridX = 2147483647;
+// Dynamic shared memory a launch may ask for without raising the function's limit.
+constexpr std::int64_t kMaxDynamicShared = 48 * 1024;
 
 // The module and function of one device. Members are destroyed in reverse: the module is unloaded
 // while the primary context is still retained.
 struct DeviceKernel {
   explicit DeviceKernel(int ordinal, const ObjectCode& code)
-      : context(ordinal), module(context.get(), code.bytes), function(module.function(code.symbol)) {}
+      : context(ordinal), module(context.get(), code.bytes), function(module.function(code.symbol)) {
+    const cuda::DriverApi& d = cuda::driver_api();
+    ROBOCACHE_CU_CHECK(d, cuDeviceGetAttribute, &sm_count, CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT,
+                       context.device());
+  }
   cuda::PrimaryContext context;
   cuda::CudaModule module;
   CUfunction function;
+  int sm_count = 1;
 };
+
+// Targets per block for a launch whose tiles are sized at launch time (WorkShape::tile_slot):
+// enough 32-target units to keep every warp of the block busy; then larger tiles while the
+// per-row cost each block pays (staging or checking the source times) is large beside the tile's
+// own bytes, as long as the grid still gives every SM two blocks; then larger still while the grid
+// would have far more blocks than the GPU holds at once. Capped by the config's
+// targets_per_block, never below 32.
+std::int64_t launch_tile(const WorkShape& w, const Config& c, int sm_count) {
+  const std::int64_t warps = std::max(1, c.block_threads / 32);
+  const std::int64_t per32 = std::max<std::int64_t>(1, w.units_per_32);
+  const std::int64_t cap = std::max<std::int64_t>(32, c.targets_per_block);
+  std::int64_t tile = std::min(cap, 32 * ((warps + per32 - 1) / per32));
+  const std::int64_t parts = std::max<std::int64_t>(1, w.blocks_per_tile);
+  auto blocks = [&](std::int64_t t) { return w.rows * ((w.items + t - 1) / t) * parts; };
+  const std::int64_t sms = std::max(1, sm_count);
+  while (tile < cap && tile < w.items && tile * w.item_bytes < 4 * w.row_bytes && blocks(2 * tile) >= 2 * sms)
+    tile *= 2;
+  while (tile < cap && tile < w.items && blocks(2 * tile) >= 8 * sms) tile *= 2;
+  return tile;
+}
 
 class CudaLoadedKernel final : public LoadedKernel {
  public:
@@ -36,7 +64,15 @@ class CudaLoadedKernel final : public LoadedKernel {
   void launch(const KernelArgs& args, const WorkShape& work, const LaunchPlace& place) const override {
     if (work.rows <= 0 || work.items <= 0) return;
     const DeviceKernel& k = on_device(place.device);
-    const std::int64_t tpb = std::max<std::int64_t>({1, code_.config.targets_per_block, work.min_block_items});
+    // An argument error an earlier kernel found on this device surfaces before more work is queued.
+    cuda::raise_reported_error(place.device);
+    KernelArgs a = args;
+    std::int64_t tpb = std::max<std::int64_t>({1, code_.config.targets_per_block, work.min_block_items});
+    if (work.tile_slot >= 0) {
+      tpb = launch_tile(work, code_.config, k.sm_count);
+      a.set_int(work.tile_slot, tpb);
+    }
+    if (work.error_slot >= 0) a.slots[static_cast<std::size_t>(work.error_slot)] = cuda::error_word_device_address(place.device);
     const std::int64_t tiles_per_row = work.items / tpb + (work.items % tpb != 0);
     const std::int64_t parts = std::max<std::int64_t>(1, work.blocks_per_tile);
     // Compared against the cap before multiplying, so no shape can overflow the product.
@@ -45,9 +81,10 @@ class CudaLoadedKernel final : public LoadedKernel {
     const std::int64_t grid = tiles > kMaxGridX / parts ? kMaxGridX : tiles * parts;
     cuda::ScopedContext scope(k.context.get());
     // The kernel takes one by-value struct of 16 slots; cuLaunchKernel copies it at the call.
-    void* params[] = {const_cast<std::uint64_t*>(args.slots.data())};
+    void* params[] = {a.slots.data()};
     ROBOCACHE_CU_CHECK(driver_, cuLaunchKernel, k.function, static_cast<unsigned>(grid), 1, 1,
-                       static_cast<unsigned>(code_.config.block_threads), 1, 1, 0,
+                       static_cast<unsigned>(code_.config.block_threads), 1, 1,
+                       static_cast<unsigned>(std::clamp<std::int64_t>(work.shared_bytes, 0, kMaxDynamicShared)),
                        static_cast<CUstream>(place.stream), params, nullptr);
   }
 

@@ -46,16 +46,16 @@ int resample_vector_width(const ResampleSpec& spec, const Config& config);
 int fuse_vector_width(const FuseSpec& spec, std::size_t modality, const Config& config);
 
 /// The resample heuristic: 256 threads, 16-byte accesses where the channels allow, the
-/// interpolation search, and enough targets per block that a tile has ~512 (target, chunk) pairs
-/// (at most 256 targets). Fuse uses the narrow search and ~1024-pair tiles.
+/// interpolation search, and tiles of at most 1024 targets (the launch sizes each tile from the
+/// shapes and the SM count). Fuse uses the same.
 Config default_resample_cuda_config(const ResampleSpec& spec);
 
 /// The default config of any op; voxelize uses one item per thread (targets_per_block =
 /// block_threads = 256).
 Config default_cuda_config(const Spec& spec);
 
-/// The configs the tuner sweeps: the heuristic first, then tile and block sizes around it (and, for
-/// resample and fuse, the heuristic with one channel per access and with the binary search).
+/// The configs the tuner sweeps: the heuristic first, then block sizes and tile caps around it (and,
+/// for resample and fuse, the heuristic with one channel per access and with the binary search).
 std::vector<Config> cuda_config_space(const Spec& spec);
 
 /// Throws SpecError naming the config field the CUDA kernel cannot use.

@@ -11,7 +11,7 @@ See docs/quickstart.md.
 
 from ._native import _robocache as _native
 from ._kernel import Kernel, compile
-from ._status import cache_stats, check_installation
+from ._status import cache_stats, check_installation, synchronize
 from .ops import fuse_multimodal, resample_trajectories, voxelize_pointcloud
 from .tuning import TuneResult, tune
 
@@ -32,6 +32,7 @@ __all__ = [
     "compile",
     "fuse_multimodal",
     "resample_trajectories",
+    "synchronize",
     "tune",
     "voxelize_pointcloud",
 ]

@@ -35,22 +35,6 @@ def _spec_json(spec: SpecLike) -> str:
     raise TypeError(f"spec: expected a dict or a JSON string, got {type(spec).__name__}")
 
 
-def _check_device_lengths(batch: Batch, index: int, name: str, lo: int, hi: int) -> None:
-    """Lengths on a GPU are range-checked here (one small host sync, so only when validating);
-    host lengths are checked natively."""
-    lengths = batch.arrays[index]
-    if not batch.on_cuda or lengths is None:
-        return
-    if batch.kind not in ("torch", "cupy"):
-        raise ValueError(f"argument '{name}': lengths on the GPU from {type(lengths).__name__} cannot be "
-                         f"range-checked here; pass validate=False if every length is in [{lo}, {hi}]")
-    if lengths.size if batch.kind == "cupy" else lengths.numel():
-        lo_got, hi_got = int(lengths.min()), int(lengths.max())
-        if lo_got < lo or hi_got > hi:
-            raise ValueError(f"argument '{name}': every length must be in [{lo}, {hi}], "
-                             f"got values in [{lo_got}, {hi_got}]")
-
-
 def _check_validate(validate) -> bool:
     """`validate=` as a bool: True, False or a numpy bool; anything else (a string such as "no", None,
     a number) is refused, since truthiness would silently turn "no" into True."""
@@ -75,9 +59,11 @@ class Kernel:
         resample:  kernel(data, src_times, tgt_times, lengths=None)
         fuse:      kernel(streams, tgt_times)  with streams = [(data, times) or (data, times, lengths)]
         voxelize:  kernel(points, grid_min, voxel_size, grid_shape, features=None, lengths=None)
-    `validate=True` also checks that source times held in host memory are sorted and free of NaN;
-    `validate=False` also skips the range check of lengths held on a GPU (a host synchronisation),
-    as CUDA graph capture requires.
+    `validate=True` also checks that source times are sorted and free of NaN and that lengths are in
+    range: on the CPU before the call, on a GPU by the kernel itself, without a host
+    synchronisation (a bad row is written as NaN and the ValueError comes from the next RoboCache
+    call on that device, or from robocache.synchronize(); docs/semantics.md). Every call can be
+    captured in a CUDA graph.
     Arrays: numpy, torch, CuPy, or anything with `__dlpack__` or `__cuda_array_interface__`; the
     result is the caller's framework (see docs/torch.md). On CUDA the launch goes on the caller's
     current stream (torch's or CuPy's) unless `stream=` names one (an int handle, a
@@ -162,8 +148,6 @@ class Kernel:
                 return out
         batch = Batch([data, src_times, tgt_times, lengths], ["data", "src_times", "tgt_times", "lengths"],
                       index_arrays=("lengths",), stream=stream)
-        if lengths is not None and validate:
-            _check_device_lengths(batch, 3, "lengths", 1, int(batch.descs[0][2][1]))
         return self._launch(batch, (), validate)
 
     def _fuse(self, streams, tgt_times, *, validate=True, stream=None):
@@ -178,19 +162,12 @@ class Kernel:
             names += [f"streams[{i}].data", f"streams[{i}].times", f"streams[{i}].lengths"]
             index.append(f"streams[{i}].lengths")
         batch = Batch(arrays, names, index_arrays=tuple(index), stream=stream)
-        for i, s in enumerate(streams):
-            if len(s) == 3 and s[2] is not None and validate:
-                _check_device_lengths(batch, 3 + 3 * i, f"streams[{i}].lengths", 1,
-                                      int(batch.descs[1 + 3 * i][2][1]))
         return self._launch(batch, (), validate)
 
     def _voxelize(self, points, grid_min, voxel_size, grid_shape, features=None, lengths=None, *,
                   validate=True, stream=None):
         batch = Batch([points, features, lengths, None], ["points", "features", "lengths", "counts"],
                       index_arrays=("lengths",), stream=stream)
-        if lengths is not None and validate:
-            shape = batch.descs[0][2]
-            _check_device_lengths(batch, 2, "lengths", 0, int(shape[-2]) if len(shape) == 3 else 0)
         scalars = _grid_scalars(grid_min, voxel_size, grid_shape)
         return self._launch(batch, scalars, True)
 

@@ -36,3 +36,23 @@ def cache_stats() -> dict:
     """Kernel-cache counters of this process: memory_hits, disk_hits, compiles, bad_entries,
     store_failures, and time spent per stage in milliseconds (generate, compile, disk read/write, load)."""
     return dict(_native.cache_stats())
+
+
+def synchronize(device=None) -> None:
+    """Waits for the GPU's queued work, then raises the first bad argument RoboCache's kernels
+    found on it since the last check (a ValueError naming the argument, e.g. 'lengths' or
+    'src_times'), as docs/semantics.md describes. Without it, that error comes from the next
+    RoboCache call on the device. device: an index or a torch.device (default: torch's current
+    device, else 0). Does nothing where CUDA is unavailable."""
+    if device is None:
+        import sys
+
+        torch = sys.modules.get("torch")
+        device = torch.cuda.current_device() if torch is not None and torch.cuda.is_available() else 0
+    index = getattr(device, "index", device)
+    if not isinstance(index, int):
+        raise TypeError(f"argument 'device': expected a device index or a torch.device, got {device!r}")
+    status = _native.probe_cuda()
+    if not (status["built"] and status["driver_available"] and status["devices"]):
+        return
+    _native.cuda_synchronize(index)

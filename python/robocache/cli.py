@@ -7,6 +7,7 @@
     robocache tune MANIFEST --shapes FILE [--target T] [--repeats N] [--quiet]
     robocache tuning ls|path|clear | robocache tuning export FILE | robocache tuning import FILE
     robocache check
+    robocache audit PATH [--png FILE] [--rate HZ | --reference STREAM]
 
 Exit status (docs/reliability.md):
     0   success
@@ -19,6 +20,7 @@ Exit status (docs/reliability.md):
     70  an internal error (a bug in RoboCache: please report it with the traceback)
     130 interrupted
 Errors are one line on stderr, "robocache: error: ..."; a traceback is printed for exit status 70 only.
+`robocache audit` keeps its own statuses (robocache/io/audit.py: 0 clean, 1 problems, 2 could not audit).
 """
 
 from __future__ import annotations
@@ -254,6 +256,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("check", help="which backends work here, and why not")
     s.set_defaults(fn=cmd_check)
+
+    from .io.audit import register as register_audit  # robocache.io's timing audit (imports nothing heavy)
+
+    register_audit(sub)
     return p
 
 

@@ -170,8 +170,9 @@ def voxelize_pointcloud(points, grid_min, voxel_size, grid_shape, mode: str = "o
     (X, Y, Z). mode: "occupancy" (1 where a point fell), "count" (int32), "mean" or "max" of
     `features [.., N, F]`. Points outside the grid or with NaN coordinates are dropped.
     Returns `[X,Y,Z]` or `[B,X,Y,Z]` (+F for mean/max), x-major, as the caller's array type.
-    validate=False skips the range check of lengths on a GPU (a host sync); stream: the CUDA stream
-    to launch on (default: the caller's current stream).
+    validate: kept for symmetry with the other calls (lengths are always range-checked: on the CPU
+    before the call, on a GPU by the kernel); stream: the CUDA stream to launch on (default: the
+    caller's current stream).
     """
     coord = _float_dtype(points, "points", _TIME_DTYPES)
     out_dtype = _dtype_spelling(out_dtype)

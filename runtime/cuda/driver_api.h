@@ -39,7 +39,9 @@ namespace robocache::cuda {
   X(cuMemcpyHtoD)                          \
   X(cuMemcpyDtoH)                          \
   X(cuMemcpyHtoDAsync)                     \
-  X(cuMemcpyDtoHAsync)
+  X(cuMemcpyDtoHAsync)                     \
+  X(cuMemHostAlloc)                        \
+  X(cuMemHostGetDevicePointer)
 
 /// The loaded libcuda function table. Obtain it with driver_api().
 struct DriverApi {

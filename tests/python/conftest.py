@@ -57,3 +57,16 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if "gpu" in item.keywords:
             item.add_marker(skip)
+
+
+@pytest.fixture(autouse=True)
+def _no_device_error_left_behind(request):
+    """A GPU test must consume every argument error its kernels reported (robocache.synchronize()
+    raises it); one left behind fails that test's teardown instead of the next test's first call."""
+    yield
+    if _CUDA_SKIP_REASON or "gpu" not in request.node.keywords:
+        return
+    try:
+        robocache.synchronize()
+    except ValueError as e:
+        pytest.fail(f"a device-side argument error was left unreported: {e}")

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <atomic>
 #include <barrier>
 #include <memory>
 #include <bit>
@@ -37,12 +38,30 @@ inline unsigned __ballot_sync(unsigned, bool pred) {
   return mask;
 }
 inline int __popc(unsigned x) { return std::popcount(x); }
+inline void __syncwarp() { emulated_warp_barrier->arrive_and_wait(); }
+// __syncthreads_or: every thread posts its predicate, the block meets, all read, and meet again
+// before thread 0 clears the slot for the next call.
+inline std::atomic<int> emulated_block_or{0};
+inline int __syncthreads_or(int pred) {
+  if (pred) emulated_block_or.store(1);
+  emulated_block_barrier->arrive_and_wait();
+  const int any = emulated_block_or.load();
+  emulated_block_barrier->arrive_and_wait();
+  if (threadIdx.x == 0) emulated_block_or.store(0);
+  emulated_block_barrier->arrive_and_wait();
+  return any;
+}
+inline void __threadfence_system() {}
+// Dynamic shared memory of the emulated launch (0 bytes: nothing staged).
+inline unsigned emulated_dynamic_smem_bytes = 0;
+alignas(16) inline unsigned char emulated_dynamic_smem[49152];
 
 #define __global__
 #define __device__
 #define __forceinline__ inline
 #define __shared__ static  // one block runs at a time, so function statics are its shared memory
 #define __launch_bounds__(...)
+#define __restrict__ __restrict
 #define __syncthreads() emulated_block_barrier->arrive_and_wait()
 
 inline float __fadd_rn(float a, float b) { return a + b; }
@@ -65,10 +84,12 @@ inline float __uint_as_float(unsigned u) { return std::bit_cast<float>(u); }
 inline unsigned __float_as_uint(float f) { return std::bit_cast<unsigned>(f); }
 inline double __longlong_as_double(long long i) { return std::bit_cast<double>(i); }
 
+#include "templates/common.cuh"
 #include "templates/resample.cuh"
 
 #undef __syncthreads
 #undef __launch_bounds__
+#undef __restrict__
 #undef __shared__
 #undef __forceinline__
 #undef __device__
@@ -381,6 +402,91 @@ TEST(ResampleTemplateOnHost, CubicIsExactOnACubicWithExactTangents) {
   p.tgt = {1.5, 2.25, 3.75, 1.0, 2.5};
   auto out = emulate_groups<double, double, 1, 32, 32, RsGroup<0, 1, interp_mode::kCubic>>(p, 1);
   for (int i = 0; i < 5; ++i) EXPECT_NEAR(out[i], p.tgt[i] * p.tgt[i], 1e-12) << i;
+}
+
+// Staging the row's times in (emulated) dynamic shared memory and a tile size chosen at launch
+// change where the search reads and how blocks split the row, never the bits.
+TEST(ResampleTemplateOnHost, StagedTimesAndLaunchTilesGiveTheSameBits) {
+  namespace m = interp_mode;
+  auto p = testing::make_problem<BF16Bits, double>(3, 57, 203, 8, false, false);
+  p.lengths = {57, 20, 1};
+  const auto plain = emulate_with<BF16Bits, double, 8, 64, 32, 4, search_mode::kInterpolation,
+                                  RsGroup<0, 8, m::kLinear>>(p, 4);
+  expect_matches(p, plain);
+  struct Restore {
+    ~Restore() { emulated_dynamic_smem_bytes = 0; }
+  } restore;
+  emulated_dynamic_smem_bytes = sizeof(emulated_dynamic_smem);
+  for (long long tile : {32LL, 64LL, 96LL}) {
+    SCOPED_TRACE(::testing::Message() << "tile " << tile);
+    using K = robocache::bf16;
+    std::vector<K> data = as_storage<K>(p.data), out(static_cast<std::size_t>(p.B * p.T * p.D));
+    KernelArgs a = resample_args(p, data.data(), out.data());
+    a.set_int(resample_abi::kTileTargets, tile);
+    run_blocks<64>(&resample<K, double, 8, 64, 32, 4, search_mode::kInterpolation, RsGroup<0, 8, m::kLinear>>, a, 5);
+    const auto got = as_storage<BF16Bits>(out);
+    EXPECT_EQ(0, std::memcmp(got.data(), plain.data(), got.size() * sizeof(BF16Bits)));
+  }
+}
+
+// With validation on, a row whose length is out of range, or whose times hold a NaN or decrease,
+// is written as NaN and reported in the error word; the other rows are untouched. Off, nothing
+// is reported (and still nothing past a row's length is read: lengths are the caller's word).
+TEST(ResampleTemplateOnHost, DeviceChecksWriteBadRowsAsNaNAndReportTheFirst) {
+  namespace m = interp_mode;
+  for (unsigned smem : {0u, static_cast<unsigned>(sizeof(emulated_dynamic_smem))}) {
+    SCOPED_TRACE(::testing::Message() << "staging bytes " << smem);
+    emulated_dynamic_smem_bytes = smem;
+    auto good = testing::make_problem<float, double>(4, 30, 40, 3, false, false);
+    good.lengths = {30, 30, 30, 30};
+    const auto want = emulate_with<float, double, 3, 64, 16, 1, search_mode::kInterpolation,
+                                   RsGroup<0, 3, m::kLinear>>(good, 3);
+    struct Case {
+      const char* what;
+      std::uint64_t reason;
+      std::int64_t row;
+      void (*spoil)(testing::Problem<float, double>&);
+    };
+    const Case cases[] = {
+        {"length 0", 1, 1, [](testing::Problem<float, double>& q) { q.lengths[1] = 0; }},
+        {"length past S", 1, 2, [](testing::Problem<float, double>& q) { q.lengths[2] = 31; }},
+        {"decreasing", 2, 3, [](testing::Problem<float, double>& q) { std::swap(q.src[3 * 30 + 4], q.src[3 * 30 + 20]); }},
+        {"NaN time", 3, 0, [](testing::Problem<float, double>& q) { q.src[7] = std::nan(""); }},
+    };
+    for (const Case& c : cases) {
+      SCOPED_TRACE(c.what);
+      auto q = good;
+      c.spoil(q);
+      std::vector<float> out(static_cast<std::size_t>(q.B * q.T * q.D), -1.f);
+      unsigned long long word = 0;
+      KernelArgs a = resample_args(q, q.data.data(), out.data());
+      a.set_int(resample_abi::kValidate, 1);
+      a.set_ptr(resample_abi::kErrorFlag, &word);
+      run_blocks<64>(&resample<float, double, 3, 64, 16, 1, search_mode::kInterpolation, RsGroup<0, 3, m::kLinear>>,
+                     a, 3);
+      EXPECT_EQ(word & 0xf, c.reason);
+      EXPECT_EQ((word >> 4) & 0xf, 1u);  // resample
+      EXPECT_EQ(word >> 16, static_cast<std::uint64_t>(c.row));
+      for (std::int64_t b = 0; b < q.B; ++b)
+        for (std::int64_t i = 0; i < q.T * q.D; ++i) {
+          const std::size_t k = static_cast<std::size_t>(b * q.T * q.D + i);
+          if (b == c.row) {
+            ASSERT_TRUE(std::isnan(out[k])) << "row " << b << " element " << i;
+          } else {
+            ASSERT_EQ(0, std::memcmp(&out[k], &want[k], sizeof(float))) << "row " << b << " element " << i;
+          }
+        }
+      // Validation off: the spoiled times are used as they are and nothing is reported.
+      if (c.reason != 1) {
+        word = 0;
+        a.set_int(resample_abi::kValidate, 0);
+        run_blocks<64>(&resample<float, double, 3, 64, 16, 1, search_mode::kInterpolation, RsGroup<0, 3, m::kLinear>>,
+                       a, 3);
+        EXPECT_EQ(word, 0u);
+      }
+    }
+  }
+  emulated_dynamic_smem_bytes = 0;
 }
 
 // Fuse: modality i must equal resampling modality i on its own, bit for bit, at its offset.

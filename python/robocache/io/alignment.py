@@ -1,0 +1,388 @@
+"""Alignment: episodes of recorded streams onto one timeline, as a padded batch with masks.
+
+The layer above the kernels: clocks are repaired (clocks.py) and masks computed (masks.py) on the
+exact int64 nanosecond clocks; the values are resampled by one `robocache.fuse_multimodal` call
+per value dtype (every stream a modality), on the CPU or, with device="cuda", on the GPU.
+Kernel times are float64 nanoseconds from the episode start: whole numbers, exact up to 104 days.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from dataclasses import dataclass, field
+from typing import Dict, List, Optional, Sequence, Union
+
+import numpy as np
+
+from .clocks import RepairedClock, repair
+from .masks import stream_mask
+from .report import StreamReport, resolve_max_gap, stream_report
+from .streams import MODES, Episode
+
+# the kernel's mode for each stream mode; wrapped angles are unwrapped, resampled linearly, wrapped
+_KERNEL_MODE = {"linear": "linear", "slerp": "slerp", "previous": "previous", "nearest": "nearest",
+                "wrapped": "linear"}
+_MAX_MODALITIES = 16  # spec-reference.md: a fuse spec has 1 to 16 modalities
+_DTYPES = {"f32": np.float32, "f64": np.float64, "float32": np.float32, "float64": np.float64}
+
+
+@dataclass
+class AlignedBatch:
+    """Episodes aligned onto one timeline, padded to the longest.
+
+    values [B, T, D] (numpy, or torch on the device asked for), mask [B, T, N] (bool, one column per
+    stream: True where the stream's value can be trusted; False on padded targets), lengths [B]
+    (targets per episode), times [B, T] (float64 seconds from each episode's start; 0 where padded),
+    start_ns [B] (each episode's start, int64 ns on the episodes' clock)."""
+
+    values: object
+    mask: object
+    lengths: np.ndarray
+    times: np.ndarray
+    start_ns: np.ndarray
+    streams: List[str]
+    channels: List[str]  # D names, "stream/channel"
+    slices: Dict[str, slice]  # stream -> its channels in values
+    modes: Dict[str, str]
+    episodes: List[str]
+    reports: List[StreamReport] = field(default_factory=list)
+    timings_ms: Dict[str, float] = field(default_factory=dict)
+    kernel_cache: Dict[str, int] = field(default_factory=dict)  # set by Collate: its compiles, disk and memory hits
+
+    def stream(self, name: str):
+        """The values [B, T, D_stream] of one stream."""
+        return self.values[..., self.slices[name]]
+
+    def stream_mask(self, name: str):
+        """The mask [B, T] of one stream."""
+        return self.mask[..., self.streams.index(name)]
+
+    def __repr__(self) -> str:
+        return (f"AlignedBatch(B={len(self.episodes)}, T={self.values.shape[1]}, D={self.values.shape[2]}, "
+                f"streams={self.streams})")
+
+
+def _per_stream(value, name: str, what: str):
+    if isinstance(value, dict):
+        return value.get(name, value.get("*"))
+    return value
+
+
+def _seconds_ns(value, what: str) -> Optional[int]:
+    if value is None:
+        return None
+    if not value > 0:
+        raise ValueError(f"argument '{what}': must be positive seconds, got {value!r}")
+    return int(round(float(value) * 1e9))
+
+
+@dataclass
+class _Prepared:
+    """One episode after clock repair and masking, ready to pack."""
+
+    start_ns: int
+    targets: np.ndarray  # int64 ns from start
+    clocks: List[Optional[RepairedClock]]
+    offsets: List[Optional[np.ndarray]]  # repaired clocks, int64 ns from start
+    needed: List[np.ndarray]
+    valid: np.ndarray  # [T, N]
+
+
+def _reference_targets(ep: Episode, reference, clocks: Dict[str, RepairedClock], start: int, end: int) -> np.ndarray:
+    if isinstance(reference, str):
+        if reference not in ep.streams:
+            raise ValueError(f"argument 'reference': episode '{ep.name}' has no stream '{reference}'; it has: "
+                             f"{', '.join(ep.streams)}")
+        c = clocks.get(reference) or repair(ep.streams[reference].times_ns)
+        return c.times_ns
+    rate = float(reference)
+    if not rate > 0:
+        raise ValueError(f"argument 'reference': a stream name or a positive rate in Hz, got {reference!r}")
+    n = int(np.floor((end - start) * rate / 1e9 + 1e-9)) + 1
+    return start + np.round(np.arange(n) * (1e9 / rate)).astype(np.int64)
+
+
+def mode_key(mode: str) -> str:
+    """Modes that read the same samples share masks: linear, slerp and wrapped read both neighbours."""
+    return "both" if mode in ("linear", "slerp", "wrapped") else mode
+
+
+def _check_strict(episode: str, name: str, c: RepairedClock, t: np.ndarray, gap_ns) -> None:
+    if c.repaired:
+        raise ValueError(f"episode '{episode}', stream '{name}': {c.first_problem} (strict=True)")
+    if gap_ns is not None and len(t) > 1:
+        dt = np.diff(t)
+        if (dt > gap_ns).any():
+            j = int(np.argmax(dt > gap_ns))
+            raise ValueError(f"episode '{episode}', stream '{name}': a gap of {dt[j] / 1e9:.6f} s after "
+                             f"{int(c.times_ns[j])} ns is longer than max_gap {gap_ns / 1e9:.6f} s (strict=True)")
+
+
+def _prepare(ep: Episode, names: Sequence[str], modes: Dict[str, str], reference, tolerance, max_gap,
+             strict: bool, reports: List[StreamReport], cache: dict) -> _Prepared:
+    clocks: Dict[str, RepairedClock] = {}
+    for name in names:
+        s = ep.streams.get(name)
+        if s is None or len(s) == 0:
+            continue
+        key = id(s.times_ns)  # the streams of one topic share one clock: repair it once
+        if key not in cache:
+            cache[key] = repair(s.times_ns)
+        clocks[name] = cache[key]
+    if isinstance(reference, str) and reference in ep.streams and reference not in clocks and len(ep.streams[reference]):
+        clocks[reference] = repair(ep.streams[reference].times_ns)
+    if not clocks:
+        raise ValueError(f"episode '{ep.name}': none of the streams {list(names)} has a sample")
+    start = min(int(c.times_ns[0]) for c in clocks.values())
+    end = max(int(c.times_ns[-1]) for c in clocks.values())
+    targets = _reference_targets(ep, reference, clocks, start, end) - start
+    valid = np.zeros((len(targets), len(names)), bool)
+    prepared = _Prepared(start, targets, [], [], [], valid)
+    for i, name in enumerate(names):
+        c = clocks.get(name)
+        recorded = len(ep.streams[name]) if name in ep.streams else 0
+        if c is None:
+            prepared.clocks.append(None)
+            prepared.offsets.append(None)
+            prepared.needed.append(np.zeros(0, np.int64))
+            rep = StreamReport(ep.name, name, recorded, *([float("nan")] * 3), 0, float("nan"), 0, 0,
+                               float("nan"), float("nan"))
+            rep.targets, rep.masked, rep.masked_by = len(targets), 1.0, {"outside": len(targets)}
+            reports.append(rep)
+            continue
+        key = (id(c), mode_key(modes[name]), _per_stream(tolerance, name, "tolerance"),
+               _per_stream(max_gap, name, "max_gap"))
+        if key not in cache:  # streams of one topic share the clock, and so the masks and report
+            t = c.times_ns - start
+            dt = np.diff(t)
+            median = float(np.median(dt)) if len(dt) else None
+            gap_ns = resolve_max_gap(key[3], dt, median)
+            if strict:
+                _check_strict(ep.name, name, c, t, gap_ns)
+            m = stream_mask(t, targets, modes[name], _seconds_ns(key[2], "tolerance"), gap_ns, c.suspect)
+            cache[key] = (t, m, stream_report(ep.name, name, recorded, c, start, gap_ns, dt, median))
+        t, m, base = cache[key]
+        valid[:, i] = m.valid
+        prepared.clocks.append(c)
+        prepared.offsets.append(t)
+        prepared.needed.append(m.needed)
+        rep = dataclasses.replace(base, stream=name, samples=recorded, source=ep.streams[name].source or name)
+        rep.targets = len(targets)
+        rep.masked = float(1.0 - m.valid.mean()) if len(targets) else float("nan")
+        rep.masked_by = dict(m.counts)
+        reports.append(rep)
+    return prepared
+
+
+def _unwrap(v: np.ndarray) -> np.ndarray:
+    """Angles made continuous: each step taken along the shorter arc (np.unwrap's rule, in fewer
+    passes). Only steps between neighbouring samples are ever interpolated, so this is exact."""
+    turns = np.rint(np.diff(v, axis=0) * (1 / (2 * np.pi)))
+    if not turns.any():
+        return v
+    out = v.copy()
+    out[1:] -= (2 * np.pi) * np.cumsum(turns, axis=0)
+    return out
+
+
+def _pack(episodes, prepared: List[_Prepared], names, modalities: List[List[int]], modes, dtype, T: int):
+    """Per kernel modality (streams of one clock and mode, side by side): data [B, S, D], times
+    [B, S] (float64 ns), lengths [B]; and targets [B, T]."""
+    B = len(episodes)
+    packed = []
+    for members in modalities:
+        widths = [next(ep.streams[names[i]].values.shape[1] for ep in episodes if names[i] in ep.streams)
+                  for i in members]
+        first = members[0]
+        S = max(max(len(p.needed[first]) for p in prepared), 1)
+        data = np.zeros((B, S, sum(widths)), dtype)
+        times = np.zeros((B, S), np.float64)
+        lengths = np.ones(B, np.int64)
+        for b, (ep, p) in enumerate(zip(episodes, prepared)):
+            sel = p.needed[first]
+            if len(sel) == 0:
+                continue  # no sample: one zero sample, and the mask says so
+            c = p.clocks[first]
+            rows = sel if not c.repaired else np.take(c.index, sel)
+            col = 0
+            for i, w in zip(members, widths):
+                vals = np.take(ep.streams[names[i]].values, rows, axis=0)
+                if modes[names[i]] == "wrapped":
+                    vals = _unwrap(vals)
+                data[b, :len(sel), col:col + w] = vals
+                col += w
+            times[b, :len(sel)] = p.offsets[first][sel]
+            times[b, len(sel):] = p.offsets[first][sel[-1]]
+            lengths[b] = len(sel)
+        packed.append((data, times, lengths))
+    tgt = np.zeros((B, T), np.float64)
+    for b, p in enumerate(prepared):
+        n = len(p.targets)
+        tgt[b, :n] = p.targets
+        tgt[b, n:] = p.targets[-1] if n else 0
+    return packed, tgt
+
+
+def _modalities(eps, names, idx: List[int], modes) -> List[List[int]]:
+    """The streams `idx` as kernel modalities: neighbours with one kernel mode and, in every
+    episode, one clock (a topic's fields) become one modality, which shares the times, the
+    gathered rows and the kernel's search."""
+    out: List[List[int]] = []
+    key_of = lambda i: (_KERNEL_MODE[modes[names[i]]], modes[names[i]] == "slerp",  # noqa: E731
+                        tuple(id(ep.streams[names[i]].times_ns) if names[i] in ep.streams else -1 for ep in eps))
+    for i in idx:
+        if out and out[-1][-1] == i - 1 and key_of(out[-1][-1]) == key_of(i) and modes[names[i]] != "slerp":
+            out[-1].append(i)
+        else:
+            out.append([i])
+    return out
+
+
+def _run(packed, tgt, kernel_modes, device: str):
+    import robocache
+
+    if device == "cpu":
+        # validate=False: align built these clocks sorted and the lengths in range itself
+        return robocache.fuse_multimodal(packed, tgt, interp=kernel_modes, backend="cpu", validate=False)
+    from ._gpu import fuse_on_gpu
+
+    return fuse_on_gpu(packed, tgt, kernel_modes, device)
+
+
+def _arguments(episodes, streams, modes, dtype, device):
+    """align's arguments checked: (episodes, stream names, mode per stream, value dtype)."""
+    eps = [episodes] if isinstance(episodes, Episode) else list(episodes)
+    if not eps:
+        raise ValueError("argument 'episodes': needs at least one episode")
+    names = list(streams) if streams is not None else list(eps[0].streams)
+    if not names:
+        raise ValueError("argument 'streams': no stream to align")
+    value_dtype = _DTYPES.get(str(np.dtype(dtype)) if not isinstance(dtype, str) else dtype)
+    if value_dtype is None:
+        raise ValueError(f"argument 'dtype': expected 'f32' or 'f64', got {dtype!r}")
+    if device not in ("cpu", "cuda") and not str(device).startswith("cuda:"):
+        raise ValueError(f"argument 'device': expected 'cpu' or 'cuda', got {device!r}")
+    known = {n for ep in eps for n in ep.streams}
+    for n in names:
+        if n not in known:
+            raise ValueError(f"argument 'streams': no episode has a stream '{n}'; the first has: "
+                             f"{', '.join(eps[0].streams)}")
+    resolved = {}
+    for n in names:
+        first = next(ep.streams[n] for ep in eps if n in ep.streams)
+        mode = (modes or {}).get(n, first.mode)
+        if mode not in MODES:
+            raise ValueError(f"argument 'modes': stream '{n}': expected one of {', '.join(MODES)}, got {mode!r}")
+        if mode == "slerp" and first.values.shape[1] != 4:
+            raise ValueError(f"argument 'modes': stream '{n}': slerp needs 4 channels (x, y, z, w), "
+                             f"it has {first.values.shape[1]}")
+        resolved[n] = mode
+    for n in (modes or {}):
+        if n not in names:
+            raise ValueError(f"argument 'modes': '{n}' is not one of the streams aligned ({', '.join(names)})")
+
+    return eps, names, resolved, value_dtype
+
+
+def report(episodes: Union[Episode, Sequence[Episode]], reference, *, streams: Optional[Sequence[str]] = None,
+           modes: Optional[Dict[str, str]] = None, tolerance=None, max_gap="auto") -> List[StreamReport]:
+    """The StreamReports align would give (clocks, gaps, masked shares), without resampling values:
+    what `robocache audit` prints. Arguments as align's."""
+    eps, names, resolved, _ = _arguments(episodes, streams, modes, "f32", "cpu")
+    reports: List[StreamReport] = []
+    cache: dict = {}
+    for ep in eps:
+        _prepare(ep, names, resolved, reference, tolerance, max_gap, False, reports, cache)
+    return reports
+
+
+def align(episodes: Union[Episode, Sequence[Episode]], reference, *, streams: Optional[Sequence[str]] = None,
+          modes: Optional[Dict[str, str]] = None, tolerance=None, max_gap="auto", dtype="f32",
+          device: str = "cpu", strict: bool = False, episodes_per_call: Optional[int] = None) -> AlignedBatch:
+    """Aligns episodes onto one timeline: `AlignedBatch` of values [B, T, D] and masks [B, T, N].
+
+    reference: a stream name (its repaired clock gives the targets) or a rate in Hz (targets from
+    the episode's first sample to its last). streams: which streams, in order (default: every
+    stream of the first episode). modes: stream -> "linear", "slerp", "previous", "nearest" or
+    "wrapped" (default: the stream's own mode). tolerance: seconds (or {stream: seconds}): a target
+    with no sample that near is masked. max_gap: seconds, {stream: seconds}, "auto" (4 x the
+    stream's median interval) or None: a target inside a longer gap is masked. dtype: "f32" or
+    "f64" values (wrapped streams are resampled in f64 either way). device: "cpu" or "cuda" (torch
+    tensors out). strict: raise on a repaired clock or a gap instead of masking.
+    episodes_per_call: split the kernel calls over groups of episodes (GPU memory).
+    """
+    t0 = time.perf_counter()
+    eps, names, resolved, value_dtype = _arguments(episodes, streams, modes, dtype, device)
+    reports: List[StreamReport] = []
+    cache: dict = {}
+    prepared = [_prepare(ep, names, resolved, reference, tolerance, max_gap, strict, reports, cache) for ep in eps]
+    t1 = time.perf_counter()
+
+    B, T = len(eps), max(len(p.targets) for p in prepared)
+    widths = [next(ep.streams[n].values.shape[1] for ep in eps if n in ep.streams) for n in names]
+    offsets = np.concatenate([[0], np.cumsum(widths)]).astype(int)
+    D = int(offsets[-1])
+    # one kernel call per value dtype: wrapped streams in f64, whose unwrapped angles keep precision
+    groups: Dict[type, list] = {}
+    for i, n in enumerate(names):
+        dt = np.float64 if resolved[n] == "wrapped" else value_dtype
+        groups.setdefault(dt, []).append(i)
+    # each group as kernel calls of at most 16 modalities (the fuse kernel's limit)
+    for dt, idx in groups.items():
+        mods = _modalities(eps, names, idx, resolved)
+        groups[dt] = [mods[k:k + _MAX_MODALITIES] for k in range(0, len(mods), _MAX_MODALITIES)]
+    per_call = episodes_per_call or B
+    cuda = device != "cpu"
+    # one call of one group: the kernel's output is the batch (no copy)
+    single = len(groups) == 1 and len(next(iter(groups.values()))) == 1 and per_call >= B
+    values = None
+    if not single:
+        if cuda:
+            from ._gpu import empty_on
+
+            values = empty_on(device, (B, T, D), value_dtype)
+        else:
+            values = np.empty((B, T, D), value_dtype)
+    pack_s = kernel_s = 0.0
+    for lo in range(0, B, per_call):
+        chunk = list(range(lo, min(B, lo + per_call)))
+        for dt, calls in groups.items():
+            for modalities in calls:
+                ta = time.perf_counter()
+                packed, tgt = _pack([eps[b] for b in chunk], [prepared[b] for b in chunk], names, modalities,
+                                    resolved, dt, T)
+                tb = time.perf_counter()
+                out = _run(packed, tgt, [_KERNEL_MODE[resolved[names[m[0]]]] for m in modalities], device)
+                if single:
+                    values = out
+                col = 0
+                for i in (i for m in modalities for i in m):
+                    w = widths[i]
+                    if resolved[names[i]] == "wrapped" or not single:
+                        part = out[..., col:col + w]
+                        if resolved[names[i]] == "wrapped":
+                            part = (part + np.pi) % (2 * np.pi) - np.pi
+                        values[lo:lo + len(chunk), :, offsets[i]:offsets[i] + w] = part
+                    col += w
+                kernel_s += time.perf_counter() - tb
+                pack_s += tb - ta
+    lengths = np.array([len(p.targets) for p in prepared], np.int64)
+    mask = np.zeros((B, T, len(names)), bool)
+    times = np.zeros((B, T), np.float64)
+    for b, p in enumerate(prepared):
+        mask[b, :lengths[b]] = p.valid
+        times[b, :lengths[b]] = p.targets / 1e9
+        values[b, lengths[b]:] = 0  # padded targets: zeros, masked
+    if cuda:
+        from ._gpu import to_device
+
+        mask = to_device(mask, device)
+    t2 = time.perf_counter()
+    channels = [f"{n}/{c}" for n in names
+                for c in next(ep.streams[n].channels for ep in eps if n in ep.streams)]
+    return AlignedBatch(values, mask, lengths, times, np.array([p.start_ns for p in prepared], np.int64), names,
+                        channels, {n: slice(int(offsets[i]), int(offsets[i + 1])) for i, n in enumerate(names)},
+                        resolved, [ep.name for ep in eps], reports,
+                        {"prepare": (t1 - t0) * 1e3, "pack": pack_s * 1e3, "kernel": kernel_s * 1e3,
+                         "total": (t2 - t0) * 1e3})
