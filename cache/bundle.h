@@ -4,6 +4,8 @@
 /// Layout: "RCBUNDLE" | u32 LE version | u32 LE entry count | per entry: 64-byte hex key,
 /// u64 LE offset, u64 LE length | the entries (each in the cache-entry format, which validates
 /// itself). Readers check every entry on lookup, so a damaged bundle gives misses, not bad code.
+#include <sys/stat.h>
+
 #include <filesystem>
 #include <map>
 #include <memory>
@@ -20,10 +22,17 @@ namespace robocache {
 void write_bundle(const std::filesystem::path& path,
                   const std::vector<std::pair<std::string, std::string>>& entries);
 
+/// Why a bundle file with this status may not be trusted; nullopt when it may (see BundleReader::open).
+std::optional<std::string> bundle_trust_problem(const struct stat& st);
+
 /// A bundle file opened for lookups.
 class BundleReader {
  public:
-  /// Reads a bundle; throws std::runtime_error naming the file when it is not a bundle.
+  /// Reads a bundle. Throws std::invalid_argument naming the file when it is not a bundle or an
+  /// index key is not a cache key (is_cache_key()), and std::runtime_error when it cannot be read
+  /// or is not to be trusted: not a regular file, owned by a user other than this process's and
+  /// root, or writable by group or others (the cache directory's rule, except that root-owned
+  /// bundles, as deployments ship them, are trusted).
   static std::unique_ptr<BundleReader> open(const std::filesystem::path& path);
 
   /// The path it was read from.

@@ -21,4 +21,11 @@ std::string cache_key(const CacheKeyParts& p) {
   return h.hex_digest();
 }
 
+bool is_cache_key(std::string_view text) {
+  if (text.size() != 64) return false;
+  for (char c : text)
+    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
+  return true;
+}
+
 }  // namespace robocache

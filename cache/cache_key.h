@@ -1,6 +1,7 @@
 #pragma once
 /// The cache key: everything that can change the compiled bytes, hashed.
 #include <string>
+#include <string_view>
 
 #include "compiler/config.h"
 #include "compiler/spec.h"
@@ -22,5 +23,10 @@ struct CacheKeyParts {
 
 /// Hex SHA-256 of the parts and the format version. Never depends on paths, mtimes or user names.
 std::string cache_key(const CacheKeyParts& parts);
+
+/// Whether `text` has the form of a key cache_key() makes: exactly 64 lowercase hex digits. Every
+/// path that takes a key from outside (a bundle, a file name) checks this before the key names a
+/// file, so a key can never climb out of the cache directory.
+bool is_cache_key(std::string_view text);
 
 }  // namespace robocache

@@ -1,6 +1,7 @@
 #include "cache/cache_maintenance.h"
 
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
@@ -9,6 +10,7 @@
 
 #include "cache/bundle.h"
 #include "cache/cache_entry.h"
+#include "cache/cache_key.h"
 
 namespace fs = std::filesystem;
 
@@ -31,19 +33,59 @@ std::int64_t mtime_ns(const fs::path& p) {
 
 std::int64_t mtime_seconds(const fs::path& p) { return mtime_ns(p) / 1000000000; }
 
+// The cache owns only what it names itself: shard folders of two lowercase hex digits, and in
+// them `<key>.rck` entries, `<key>.lock` lock files and `.<key>.<pid>.<16 hex>.tmp` temp files,
+// each with a key that starts with its shard's name. Anything else a user keeps under the same
+// folder (a `db/` or `00/` of their own, notes, other extensions) is never listed nor removed.
 bool is_shard(const fs::directory_entry& d) {
   const std::string n = d.path().filename().string();
-  return d.is_directory() && n.size() == 2 && std::all_of(n.begin(), n.end(), ::isxdigit);
+  std::error_code ec;
+  return d.is_directory(ec) && !d.is_symlink(ec) && n.size() == 2 &&
+         std::all_of(n.begin(), n.end(), [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
 }
 
-// Visits every regular file inside the two-hex-digit shard directories.
+enum class OwnFile { None, Entry, Lock, Temp };
+
+bool all_digits(std::string_view s, bool hex) {
+  if (s.empty()) return false;
+  for (char c : s)
+    if (!((c >= '0' && c <= '9') || (hex && c >= 'a' && c <= 'f'))) return false;
+  return true;
+}
+
+// Which of the cache's own kinds of file `name` is, inside the shard `shard`; None for any other.
+OwnFile own_file(const std::string& shard, std::string_view name) {
+  auto keyed = [&](std::string_view key) { return is_cache_key(key) && key.substr(0, 2) == shard; };
+  auto ends = [&](std::string_view suffix) {
+    return name.size() > suffix.size() && name.substr(name.size() - suffix.size()) == suffix;
+  };
+  if (ends(".rck") && name[0] != '.' && keyed(name.substr(0, name.size() - 4))) return OwnFile::Entry;
+  if (ends(".lock") && keyed(name.substr(0, name.size() - 5))) return OwnFile::Lock;
+  if (ends(".tmp") && name[0] == '.' && name.size() > 65 && keyed(name.substr(1, 64)) && name[65] == '.') {
+    // .<key>.<pid>.<16 hex>.tmp
+    std::string_view rest = name.substr(66, name.size() - 66 - 4);
+    const std::size_t dot = rest.find('.');
+    if (dot != std::string_view::npos && all_digits(rest.substr(0, dot), false) &&
+        rest.size() - dot - 1 == 16 && all_digits(rest.substr(dot + 1), true))
+      return OwnFile::Temp;
+  }
+  return OwnFile::None;
+}
+
+// Visits the cache's own regular files (not symbolic links) inside the shard folders.
 template <typename Fn>
-void for_each_shard_file(const DiskCache& cache, Fn fn) {
+void for_each_own_file(const DiskCache& cache, Fn fn) {
   std::error_code ec;
   for (const auto& shard : fs::directory_iterator(cache.dir(), ec)) {
     if (!is_shard(shard)) continue;
-    for (const auto& f : fs::directory_iterator(shard.path(), ec))
-      if (f.is_regular_file()) fn(f.path());
+    const std::string shard_name = shard.path().filename().string();
+    std::error_code ec2;
+    for (const auto& f : fs::directory_iterator(shard.path(), ec2)) {
+      std::error_code ec3;
+      if (!f.is_regular_file(ec3) || f.is_symlink(ec3)) continue;
+      const OwnFile kind = own_file(shard_name, f.path().filename().string());
+      if (kind != OwnFile::None) fn(f.path(), kind);
+    }
   }
 }
 
@@ -51,8 +93,8 @@ void for_each_shard_file(const DiskCache& cache, Fn fn) {
 
 std::vector<CacheEntryInfo> list_cache_entries(const DiskCache& cache, bool check) {
   std::vector<CacheEntryInfo> out;
-  for_each_shard_file(cache, [&](const fs::path& p) {
-    if (p.extension() != ".rck" || p.filename().string()[0] == '.') return;
+  for_each_own_file(cache, [&](const fs::path& p, OwnFile kind) {
+    if (kind != OwnFile::Entry) return;
     CacheEntryInfo e;
     e.key = p.stem().string();
     e.path = p;
@@ -106,11 +148,10 @@ GcReport gc_cache(const DiskCache& cache, std::uint64_t max_bytes) {
   GcReport r;
   const auto now = std::chrono::system_clock::now();
   const std::int64_t now_s = std::chrono::duration_cast<std::chrono::seconds>(now.time_since_epoch()).count();
-  for_each_shard_file(cache, [&](const fs::path& p) {
-    const std::string name = p.filename().string();
-    const bool stale_tmp = name[0] == '.' && p.extension() == ".tmp" && now_s - mtime_seconds(p) > 60;
+  for_each_own_file(cache, [&](const fs::path& p, OwnFile kind) {
+    const bool stale_tmp = kind == OwnFile::Temp && now_s - mtime_seconds(p) > 60;
     // A lock file is only a rendezvous point; removing one nobody holds is harmless.
-    const bool idle_lock = p.extension() == ".lock" && now_s - mtime_seconds(p) > 60;
+    const bool idle_lock = kind == OwnFile::Lock && now_s - mtime_seconds(p) > 60;
     std::error_code ec;
     if ((stale_tmp || idle_lock) && fs::remove(p, ec)) ++r.stale_removed;
   });
@@ -124,10 +165,14 @@ GcReport gc_cache(const DiskCache& cache, std::uint64_t max_bytes) {
 
 int clear_cache(const DiskCache& cache) {
   int removed = 0;
-  for_each_shard_file(cache, [&](const fs::path& p) {
+  std::vector<fs::path> shards;
+  for_each_own_file(cache, [&](const fs::path& p, OwnFile kind) {
     std::error_code ec;
-    if (fs::remove(p, ec) && p.extension() == ".rck" && p.filename().string()[0] != '.') ++removed;
+    if (fs::remove(p, ec) && kind == OwnFile::Entry) ++removed;
+    shards.push_back(p.parent_path());
   });
+  // Shard folders left empty go too; rmdir leaves any folder that still holds something.
+  for (const auto& s : shards) ::rmdir(s.c_str());
   return removed;
 }
 

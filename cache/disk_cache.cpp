@@ -5,15 +5,20 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <cstdlib>
 #include <cstring>
 #include <random>
+#include <thread>
 
 #include <fmt/format.h>
 
 #include "cache/cache_entry.h"
+#include "cache/cache_key.h"
 #include "compiler/log.h"
+#include "compiler/user_text.h"
 
 namespace fs = std::filesystem;
 
@@ -27,6 +32,15 @@ std::string errno_text() { return std::strerror(errno); }
 std::optional<std::string> untrusted_owner(const struct stat& st) {
   if (st.st_uid != ::geteuid())
     return fmt::format("owned by uid {}, not by this process's uid {}", st.st_uid, ::geteuid());
+  return std::nullopt;
+}
+
+// Why a folder we are about to read from or write into may not be trusted: nullopt when it may.
+std::optional<std::string> untrusted_folder(const struct stat& st) {
+  if (!S_ISDIR(st.st_mode)) return std::string("not a directory");
+  if (auto owner = untrusted_owner(st)) return owner;
+  if (st.st_mode & (S_IWGRP | S_IWOTH))
+    return fmt::format("writable by group or others (mode {:04o}); chmod it 0700", st.st_mode & 07777);
   return std::nullopt;
 }
 
@@ -105,12 +119,8 @@ fs::path DiskCache::entry_path(const std::string& key) const {
 std::optional<std::string> DiskCache::refusal() const {
   struct stat st;
   if (::stat(dir_.c_str(), &st) != 0) return std::nullopt;  // absent: store() creates it 0700
-  std::optional<std::string> why;
   if (!S_ISDIR(st.st_mode)) return std::nullopt;  // store() fails on it with its own warning
-  if (auto owner = untrusted_owner(st))
-    why = *owner;
-  else if (st.st_mode & (S_IWGRP | S_IWOTH))
-    why = fmt::format("writable by group or others (mode {:04o}); chmod it 0700", st.st_mode & 07777);
+  std::optional<std::string> why = untrusted_folder(st);
   if (why)
     warn_once(fmt::format("refusing the kernel cache directory {} ({}); nothing is read from or "
                           "written to it, kernels are compiled and kept in memory only",
@@ -118,9 +128,22 @@ std::optional<std::string> DiskCache::refusal() const {
   return why;
 }
 
+std::optional<std::string> DiskCache::shard_refusal(const fs::path& shard) const {
+  // lstat: a symbolic link in place of a shard folder is refused too ("not a directory").
+  struct stat st;
+  if (::lstat(shard.c_str(), &st) != 0) return std::nullopt;  // absent: ensure_dir() makes it 0700
+  std::optional<std::string> why = untrusted_folder(st);
+  if (why)
+    warn_once(fmt::format("refusing the kernel cache folder {} ({}); entries in it are not read and "
+                          "none are written to it",
+                          shard.string(), *why));
+  return why;
+}
+
 std::optional<ObjectCode> DiskCache::load(const std::string& key, bool* rejected) const {
   if (rejected) *rejected = false;
-  if (refusal()) return std::nullopt;
+  if (!is_cache_key(key) || refusal()) return std::nullopt;
+  if (shard_refusal(entry_path(key).parent_path())) return std::nullopt;
   std::string refused;
   auto bytes = read_file(entry_path(key), &refused);
   if (!refused.empty()) {
@@ -158,7 +181,12 @@ bool DiskCache::store(const std::string& key, const ObjectCode& code) const {
                           dir_.string(), what, errno_text()));
     return false;
   };
-  if (refusal()) return false;  // warned once already
+  if (!is_cache_key(key)) {
+    warn_once(fmt::format("not storing a cache entry under the malformed key '{}' (a key is 64 hex digits)",
+                          shown(key)));
+    return false;
+  }
+  if (refusal() || shard_refusal(shard)) return false;  // warned once already
   if (!ensure_dir(shard)) return fail("mkdir");
   const fs::path tmp = shard / fmt::format(".{}.{}.{}.tmp", key, ::getpid(), random_suffix());
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
@@ -187,27 +215,77 @@ bool DiskCache::store(const std::string& key, const ObjectCode& code) const {
 }
 
 void DiskCache::touch(const std::string& key) const {
-  if (refusal()) return;
+  if (!is_cache_key(key) || refusal()) return;
   ::utimensat(AT_FDCWD, entry_path(key).c_str(), nullptr, 0);  // best effort: a failure only ages it
 }
 
 DiskCache::KeyLock::~KeyLock() {
-  if (fd_ >= 0) ::close(fd_);  // closing releases the flock
+  if (fd_ < 0) return;
+  // Unlinked while still held, then released: a waiter that opened this file sees, once it gets
+  // the flock, that the path no longer names its file and starts over (see lock()).
+  ::unlink(path_.c_str());
+  ::close(fd_);  // closing releases the flock
 }
 
-DiskCache::KeyLock DiskCache::lock(const std::string& key) const {
+namespace {
+
+// The pid a lock holder wrote into its lock file, or "unknown".
+std::string lock_holder(int fd) {
+  char buf[32] = {};
+  const ssize_t n = ::pread(fd, buf, sizeof buf - 1, 0);
+  std::string pid;
+  for (ssize_t i = 0; i < n && buf[i] >= '0' && buf[i] <= '9'; ++i) pid += buf[i];
+  return pid.empty() ? "unknown" : pid;
+}
+
+// Whether `fd` is still the file at `path` (a holder removes the file when it lets go).
+bool still_linked(int fd, const fs::path& path) {
+  struct stat a, b;
+  return ::fstat(fd, &a) == 0 && ::lstat(path.c_str(), &b) == 0 && a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+}
+
+}  // namespace
+
+DiskCache::KeyLock DiskCache::lock(const std::string& key, double timeout_s) const {
+  if (!is_cache_key(key)) return KeyLock();
   const fs::path shard = entry_path(key).parent_path();
-  if (refusal() || !ensure_dir(shard)) return KeyLock();
+  if (refusal() || shard_refusal(shard) || !ensure_dir(shard)) return KeyLock();
   const fs::path lock_path = shard / (key + ".lock");
-  int fd = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-  if (fd < 0) return KeyLock();
-  while (::flock(fd, LOCK_EX) != 0) {
-    if (errno != EINTR) {
-      ::close(fd);
-      return KeyLock();
+  using Clock = std::chrono::steady_clock;
+  const auto deadline = Clock::now() + std::chrono::duration_cast<Clock::duration>(
+                                           std::chrono::duration<double>(std::max(0.0, timeout_s)));
+  auto pause = std::chrono::milliseconds(1);
+  for (;;) {
+    int fd = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+    if (fd < 0) return KeyLock();
+    // Poll with a growing pause instead of blocking in flock, so the wait has an end.
+    for (;;) {
+      if (::flock(fd, LOCK_EX | LOCK_NB) == 0) break;
+      if (errno == EINTR) continue;
+      if (errno != EWOULDBLOCK) {
+        ::close(fd);
+        return KeyLock();
+      }
+      if (Clock::now() >= deadline) {
+        const std::string holder = lock_holder(fd);
+        ::close(fd);
+        warn_once(fmt::format("waited {:g} s for the compile lock {}, held by pid {}; compiling without it "
+                              "(set ROBOCACHE_LOCK_TIMEOUT to wait longer)",
+                              timeout_s, lock_path.string(), holder));
+        return KeyLock();
+      }
+      std::this_thread::sleep_for(pause);
+      pause = std::min(pause * 2, std::chrono::milliseconds(50));
     }
+    if (!still_linked(fd, lock_path)) {
+      ::close(fd);  // the previous holder removed it after we opened it: take the new one
+      continue;
+    }
+    // Who holds it, for the message of a waiter that gives up.
+    const std::string pid = std::to_string(::getpid());
+    if (::ftruncate(fd, 0) == 0) (void)!::pwrite(fd, pid.data(), pid.size(), 0);
+    return KeyLock(fd, lock_path);
   }
-  return KeyLock(fd);
 }
 
 }  // namespace robocache

@@ -3,6 +3,7 @@
 #include <filesystem>
 #include <optional>
 #include <string>
+#include <utility>
 
 #include "compiler/pipeline.h"
 
@@ -19,7 +20,8 @@ class DiskCache {
 
   /// The directory.
   const std::filesystem::path& dir() const { return dir_; }
-  /// Where the entry for `key` lives.
+  /// Where the entry for `key` lives (`key` must satisfy is_cache_key(); the cache's own methods
+  /// check it and treat a malformed key as a miss that is never written).
   std::filesystem::path entry_path(const std::string& key) const;
 
   /// Reads the entry; a missing, short, corrupted or foreign entry is a miss (logged once).
@@ -39,24 +41,37 @@ class DiskCache {
   /// Marks an entry as just used (sets its mtime), for least-recently-used eviction without atime.
   void touch(const std::string& key) const;
 
+  /// How long lock() waits by default (ROBOCACHE_LOCK_TIMEOUT overrides it, see CacheOptions).
+  static constexpr double kDefaultLockTimeoutSeconds = 60.0;
+
   /// An exclusive per-key lock across processes (flock on `<key>.lock`), held while compiling so
-  /// concurrent processes compile a spec once. When the lock file cannot be made it is a no-op.
+  /// concurrent processes compile a spec once. The holder writes its pid into the file and removes
+  /// the file when it lets go, so lock files do not pile up. Empty (holding nothing) when the lock
+  /// file cannot be made, the key is malformed, or the wait timed out.
   class KeyLock {
    public:
     KeyLock() = default;
-    explicit KeyLock(int fd) : fd_(fd) {}
-    KeyLock(KeyLock&& o) noexcept : fd_(o.fd_) { o.fd_ = -1; }
+    KeyLock(int fd, std::filesystem::path path) : fd_(fd), path_(std::move(path)) {}
+    KeyLock(KeyLock&& o) noexcept : fd_(o.fd_), path_(std::move(o.path_)) { o.fd_ = -1; }
     KeyLock& operator=(KeyLock&&) = delete;
     ~KeyLock();
+    /// Whether the lock is held.
+    bool held() const { return fd_ >= 0; }
 
    private:
     int fd_ = -1;
+    std::filesystem::path path_;
   };
-  /// Blocks until the key's lock is held.
-  KeyLock lock(const std::string& key) const;
+  /// Waits at most `timeout_s` seconds for the key's lock. On a timeout it warns once, naming the
+  /// holder's pid, and returns an empty lock: the caller compiles on its own (publishing is atomic,
+  /// so two compiles of one key are harmless) instead of waiting on a stopped or hung holder.
+  KeyLock lock(const std::string& key, double timeout_s = kDefaultLockTimeoutSeconds) const;
 
  private:
   bool ensure_dir(const std::filesystem::path& shard) const;
+  /// Why a shard folder may not be used (owned by another user, writable by group or others, not a
+  /// folder); nullopt when it may or does not exist yet. Warns once.
+  std::optional<std::string> shard_refusal(const std::filesystem::path& shard) const;
   std::filesystem::path dir_;
 };
 

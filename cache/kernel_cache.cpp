@@ -8,6 +8,7 @@
 
 #include "cache/cache_maintenance.h"
 #include "compiler/log.h"
+#include "compiler/user_text.h"
 
 namespace robocache {
 
@@ -20,7 +21,7 @@ CacheOptions CacheOptions::from_environment() {
     else if (mode == "strict") o.mode = CacheMode::Strict;
     else
       throw std::invalid_argument(fmt::format(
-          "ROBOCACHE_CACHE_MODE='{}' is not one of readwrite, readonly, strict", mode));
+          "ROBOCACHE_CACHE_MODE='{}' is not one of readwrite, readonly, strict", shown(mode)));
   }
   if (const char* b = std::getenv("ROBOCACHE_CACHE_BUNDLES"); b && *b) {
     std::string list = b;
@@ -38,8 +39,17 @@ CacheOptions CacheOptions::from_environment() {
     unsigned long long v = std::strtoull(s, &end, 10);
     if (errno != 0 || end == s || *end != '\0' || s[0] == '-')
       throw std::invalid_argument(
-          fmt::format("ROBOCACHE_CACHE_MAX_BYTES='{}' is not a byte count", s));
+          fmt::format("ROBOCACHE_CACHE_MAX_BYTES='{}' is not a byte count", shown(s)));
     o.max_bytes = v;
+  }
+  if (const char* s = std::getenv("ROBOCACHE_LOCK_TIMEOUT"); s && *s) {
+    char* end = nullptr;
+    errno = 0;
+    const double v = std::strtod(s, &end);
+    if (errno != 0 || end == s || *end != '\0' || !(v >= 0) || v > 1e6)
+      throw std::invalid_argument(fmt::format(
+          "ROBOCACHE_LOCK_TIMEOUT='{}' is not a number of seconds in [0, 1e6]", shown(s)));
+    o.lock_timeout_s = v;
   }
   return o;
 }
@@ -93,7 +103,7 @@ bool KernelCache::publish(const std::string& key, const ObjectCode& code) const 
 
 DiskCache::KeyLock KernelCache::lock(const std::string& key) const {
   if (!disk_ || options_.mode != CacheMode::ReadWrite) return DiskCache::KeyLock();
-  return disk_->lock(key);
+  return disk_->lock(key, options_.lock_timeout_s);
 }
 
 }  // namespace robocache

@@ -25,9 +25,11 @@ struct CacheOptions {
   CacheMode mode = CacheMode::ReadWrite;
   std::vector<std::filesystem::path> bundles;       ///< read-only bundles, searched in order
   std::uint64_t max_bytes = 2ull << 30;             ///< size cap of the directory (LRU eviction)
+  double lock_timeout_s = DiskCache::kDefaultLockTimeoutSeconds;  ///< longest wait for a compile lock
 
   /// ROBOCACHE_CACHE_DIR, ROBOCACHE_CACHE_MODE (readwrite|readonly|strict),
-  /// ROBOCACHE_CACHE_BUNDLES (':'-separated files), ROBOCACHE_CACHE_MAX_BYTES.
+  /// ROBOCACHE_CACHE_BUNDLES (':'-separated files), ROBOCACHE_CACHE_MAX_BYTES,
+  /// ROBOCACHE_LOCK_TIMEOUT (seconds, >= 0).
   /// Throws std::invalid_argument naming the variable when one is malformed.
   static CacheOptions from_environment();
 };
@@ -41,7 +43,8 @@ enum class CacheLayer { Directory, Bundle };
 /// The directory and bundle layers with the configured mode.
 class KernelCache {
  public:
-  /// Opens the layers; an unreadable bundle is skipped with one warning.
+  /// Opens the layers; an unreadable or untrusted bundle (see BundleReader::open) is skipped with
+  /// one warning.
   explicit KernelCache(CacheOptions options);
 
   /// The options in force.

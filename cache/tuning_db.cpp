@@ -17,6 +17,7 @@
 #include <fmt/format.h>
 
 #include "compiler/errors.h"
+#include "compiler/user_text.h"
 
 namespace fs = std::filesystem;
 
@@ -148,7 +149,7 @@ TuningDb TuningDb::from_json(const Json& j) {
   if (!j.is_object()) throw std::invalid_argument("tuning database: expected a JSON object");
   const Json& format = field(j, "format", &Json::is_string, "database");
   if (format.as_string() != kFormat)
-    throw std::invalid_argument(fmt::format("tuning database: format '{}' is not '{}'", format.as_string(), kFormat));
+    throw std::invalid_argument(fmt::format("tuning database: format '{}' is not '{}'", shown(format.as_string()), kFormat));
   TuningDb db;
   for (const Json& e : field(j, "entries", &Json::is_array, "database").as_array()) db.put(TuningEntry::from_json(e));
   return db;

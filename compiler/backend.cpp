@@ -1,13 +1,14 @@
 #include "compiler/backend.h"
 
 #include "compiler/errors.h"
+#include "compiler/user_text.h"
 
 namespace robocache {
 
 std::vector<Config> Backend::config_space(const Spec& spec) const { return {default_config(spec)}; }
 
 std::string Backend::emit(const KernelSource& source, const std::string& form) const {
-  throw ArgumentError("emit", "target '" + source.target.name() + "' cannot emit '" + form + "'");
+  throw ArgumentError("emit", "target '" + source.target.name() + "' cannot emit '" + shown(form) + "'");
 }
 
 }  // namespace robocache

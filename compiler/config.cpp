@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "compiler/errors.h"
+#include "compiler/user_text.h"
 
 namespace robocache {
 
@@ -61,7 +62,7 @@ Config Config::from_json(const Json& j) {
   for (const auto& [k, v] : o)
     if (k != "block_threads" && k != "targets_per_block" && k != "vector_width" && k != "search" &&
         k != "cpu_grain")
-      throw SpecError("config." + k, "unknown key");
+      throw SpecError("config." + shown(k), "unknown key");
   return c;
 }
 

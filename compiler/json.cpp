@@ -1,4 +1,5 @@
 #include "compiler/json.h"
+#include "compiler/user_text.h"
 
 #include <cerrno>
 #include <cmath>
@@ -75,7 +76,7 @@ class Parser {
     if (consume("false")) return Json::boolean(false);
     if (consume("null")) return Json();
     if (c == '-' || (c >= '0' && c <= '9')) return number();
-    fail(fmt::format("unexpected character '{}'", c));
+    fail(fmt::format("unexpected character '{}'", shown(std::string_view(&c, 1))));
   }
 
   Json object(int depth) {
@@ -87,7 +88,7 @@ class Parser {
       skip_ws();
       if (i_ >= s_.size() || s_[i_] != '"') fail("expected a string key");
       std::string key = string();
-      if (o.count(key)) fail(fmt::format("duplicate key \"{}\"", key));
+      if (o.count(key)) fail(fmt::format("duplicate key \"{}\"", shown(key)));
       expect(':');
       o.emplace(std::move(key), value(depth + 1));
       skip_ws();
@@ -176,7 +177,7 @@ class Parser {
           append_utf8(out, cp);
           break;
         }
-        default: fail(fmt::format("bad escape '\\{}'", e));
+        default: fail(fmt::format("bad escape '\\{}'", shown(std::string_view(&e, 1))));
       }
     }
   }

@@ -7,6 +7,7 @@
 
 #include "compiler/errors.h"
 #include "compiler/sha256.h"
+#include "compiler/user_text.h"
 
 namespace robocache {
 
@@ -19,19 +20,6 @@ template <std::size_t N>
 std::string one_of(const std::string_view (&names)[N]) {
   std::string out;
   for (auto n : names) out += fmt::format("{}'{}'", out.empty() ? "" : ", ", n);
-  return out;
-}
-
-// A user-given string as it appears in an error: non-printable bytes escaped, long ones cut, so a
-// hostile or huge value can neither garble nor flood the message.
-std::string shown(std::string_view v) {
-  constexpr std::size_t kMax = 40;
-  std::string out;
-  for (std::size_t i = 0; i < v.size() && i < kMax; ++i) {
-    const auto c = static_cast<unsigned char>(v[i]);
-    out += (c >= 0x20 && c < 0x7f && c != '\\') ? std::string(1, static_cast<char>(c)) : fmt::format("\\x{:02x}", c);
-  }
-  if (v.size() > kMax) out += fmt::format("... ({} bytes)", v.size());
   return out;
 }
 
@@ -218,9 +206,17 @@ Spec parse_resample(FieldReader& r) {
   s.dtype = r.dtype("dtype", nullptr, kValueDTypes);
   s.time_dtype = r.dtype("time_dtype", "f64", kTimeDTypes);
   s.dim = r.integer("dim", 1, kMaxDim);
+  const bool interp_given = r.find("interp") != nullptr;
   s.interp = r.interp("interp");
   if (const Json::Array* groups = r.array("groups")) {
     if (groups->empty()) throw SpecError("groups", "must not be empty (omit it for one mode)");
+    // Beside groups the top-level mode is unused; a value other than the default would be a silent
+    // no-op (and a different cache key for the same kernel), so it is refused. "linear" stays
+    // accepted because the canonical form writes it.
+    if (interp_given && s.interp != Interp::Linear)
+      throw SpecError("interp", fmt::format("'{}' has no effect beside 'groups' (each group has its own "
+                                            "interp); remove it or move it into the groups",
+                                            interp_name(s.interp)));
     for (std::size_t i = 0; i < groups->size(); ++i) {
       FieldReader g((*groups)[i], fmt::format("groups[{}]", i));
       ChannelGroup cg;
@@ -299,6 +295,9 @@ Spec::Spec(FuseSpec s) : v_(s) { validate(s); }
 Spec::Spec(VoxelizeSpec s) : v_(s) { validate(s); }
 
 Spec Spec::parse(std::string_view json_text) {
+  // Editors on some systems save JSON with a UTF-8 byte-order mark; JSON parsers may ignore it.
+  constexpr std::string_view kBom = "\xEF\xBB\xBF";
+  if (json_text.substr(0, kBom.size()) == kBom) json_text.remove_prefix(kBom.size());
   Json j;
   try {
     j = Json::parse(json_text);

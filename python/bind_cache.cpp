@@ -12,8 +12,9 @@ namespace {
 
 const DiskCache& directory() {
   const DiskCache* d = Engine::global().cache().directory();
-  if (!d) throw std::invalid_argument("the cache directory layer is disabled (ROBOCACHE_CACHE_DIR is empty)");
-  if (auto why = d->refusal()) throw std::invalid_argument("refusing to use the cache directory: " + *why);
+  // The environment, not the command, is at fault: RuntimeError (the CLI's exit status 3).
+  if (!d) throw std::runtime_error("the cache directory layer is disabled (ROBOCACHE_CACHE_DIR is empty)");
+  if (auto why = d->refusal()) throw std::runtime_error("refusing to use the cache directory: " + *why);
   return *d;
 }
 

@@ -13,6 +13,8 @@
 // unusual (another framework, a strided, unaligned or byte-swapped array, lengths other than int64,
 // a torch scratch buffer) or any argument error returns None, and the caller takes the general
 // path, which has the full checks and messages. Lengths on a GPU are range-checked by the kernel.
+// torch tensors are always in native byte order, so only their dtype (an identity test against
+// the few torch dtype objects), contiguity and element alignment are checked.
 #include <pybind11/numpy.h>
 #include <pybind11/stl.h>
 
@@ -24,6 +26,7 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include "compiler/dtype.h"
 #include "compiler/errors.h"
 #include "python/bindings.h"
 #include "python/numpy_dtypes.h"
@@ -95,7 +98,11 @@ std::optional<ArrayView> tensor_view(const TorchHandles& t, py::handle h) {
   v.device = device >= 0 ? DeviceKind::Cuda : DeviceKind::Cpu;
   v.device_index = device >= 0 ? device : 0;
   for (py::handle d : py::reinterpret_borrow<py::tuple>(h.attr(t.shape))) v.shape.push_back(d.cast<std::int64_t>());
-  v.data = reinterpret_cast<const void*>(h.attr(t.data_ptr)().cast<std::uintptr_t>());
+  const auto ptr = h.attr(t.data_ptr)().cast<std::uintptr_t>();
+  // A view at an odd byte offset (torch.frombuffer with an offset) cannot be read element-wise on
+  // every device; the general path copies it. One integer test: no measurable cost.
+  if (ptr % dtype_size(*dtype) != 0) return std::nullopt;
+  v.data = reinterpret_cast<const void*>(ptr);
   return v;
 }
 

@@ -9,6 +9,7 @@
 #include "compiler/log.h"
 #include "runtime/cpu/thread_pool.h"
 #include "runtime/cuda_status.h"
+#include "compiler/user_text.h"
 
 namespace robocache {
 
@@ -45,7 +46,7 @@ std::string Engine::resolve_target(const std::string& target) {
   }
   if (target == "cpu" || target == "cuda" || is_sm_arch(target)) return target;
   throw std::invalid_argument(fmt::format(
-      "unknown target '{}' (expected 'auto', 'cpu', 'cuda' or a CUDA arch such as 'sm_90')", target));
+      "unknown target '{}' (expected 'auto', 'cpu', 'cuda' or a CUDA arch such as 'sm_90')", shown(target)));
 }
 
 std::shared_ptr<Backend> Engine::backend(const std::string& target) {
@@ -134,6 +135,24 @@ std::shared_ptr<const CompiledKernel> Engine::compile(const Spec& spec, const st
   const std::string key =
       cache_key({spec.canonical_json(), config.canonical_json(), be->target().identity(),
                  be->toolchain(), be->generator_identity()});
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (auto it = kernels_.find(key); it != kernels_.end()) {
+      ++stats_.memory_hits;
+      return it->second;
+    }
+  }
+
+  // Threads of this process that miss the same key queue here; the first compiles, the others then
+  // find its kernel in memory.
+  std::shared_ptr<std::mutex> key_mutex;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    std::shared_ptr<std::mutex>& slot = compiling_[key];
+    if (!slot) slot = std::make_shared<std::mutex>();
+    key_mutex = slot;
+  }
+  std::lock_guard<std::mutex> compiling(*key_mutex);
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (auto it = kernels_.find(key); it != kernels_.end()) {

@@ -74,6 +74,9 @@ class Engine {
   mutable std::mutex mu_;
   std::map<std::string, std::shared_ptr<Backend>> backends_;
   std::map<std::string, std::shared_ptr<const CompiledKernel>> kernels_;
+  // One mutex per key being or once compiled, so threads of this process compile a spec once even
+  // when the disk cache (and with it the cross-process lock) is refused or disabled.
+  std::map<std::string, std::shared_ptr<std::mutex>> compiling_;
   CacheStats stats_;
   std::atomic<std::int64_t> launches_{0};
 

@@ -5,7 +5,7 @@
 // robocache::voxelize<float, float, 2, 4, 256, 256> (coords f32, out f32, mean, 4 features).
 //
 // One kernel, launched in phases on the same stream (compiler/voxelize_abi.h):
-//   0 clear    (items = X*Y*Z): out := 0 (max: -inf), counts := 0
+//   0 clear    (items = X*Y*Z): out := 0 (max: NaN, so an all-NaN channel stays NaN), counts := 0
 //   1 scatter  (items = N):     bin each valid point and accumulate with atomics
 //   2 finalize (items = X*Y*Z): mean: out /= counts (0 where empty); max: 0 where empty
 // Voxel index per axis: i = floor((p - grid_min) / voxel_size) in the coord type, with grid_min
@@ -76,18 +76,20 @@ __device__ __forceinline__ long long axis_index(C q, long long shape) {
 template <class Out> struct OutOps;
 template <>
 struct OutOps<float> {
-  static __device__ __forceinline__ float neg_inf() { return __int_as_float(static_cast<int>(0xff800000u)); }
+  static __device__ __forceinline__ float quiet_nan() { return __int_as_float(0x7fc00000); }
   static __device__ __forceinline__ float div(float a, int c) { return __fdiv_rn(a, static_cast<float>(c)); }
   static __device__ __forceinline__ void add(float* p, float v) { atomicAdd(p, v); }
-  // out = max(out, v) by compare-exchange on the bits; only v > current writes, so a NaN feature
-  // never wins (like fmax) and the CPU backend's rule is matched.
+  // out = max(out, v) by compare-exchange on the bits, like fmax: a NaN feature never writes, and
+  // any other replaces a NaN current value (the cleared state) or a smaller one (ops.md section 3, the
+  // CPU backend's rule).
   static __device__ __forceinline__ void max(float* p, float v) {
+    if (v != v) return;
     unsigned* a = reinterpret_cast<unsigned*>(p);
     const unsigned vb = __float_as_uint(v);
     unsigned cur = *a;
     for (;;) {
       const float c = __uint_as_float(cur);
-      if (!(v > c)) return;
+      if (c == c && !(v > c)) return;
       const unsigned prev = atomicCAS(a, cur, vb);
       if (prev == cur) return;
       cur = prev;
@@ -96,18 +98,19 @@ struct OutOps<float> {
 };
 template <>
 struct OutOps<double> {
-  static __device__ __forceinline__ double neg_inf() {
-    return __longlong_as_double(static_cast<long long>(0xfff0000000000000ull));
+  static __device__ __forceinline__ double quiet_nan() {
+    return __longlong_as_double(static_cast<long long>(0x7ff8000000000000ull));
   }
   static __device__ __forceinline__ double div(double a, int c) { return __ddiv_rn(a, static_cast<double>(c)); }
   static __device__ __forceinline__ void add(double* p, double v) { atomicAdd(p, v); }
   static __device__ __forceinline__ void max(double* p, double v) {
+    if (v != v) return;
     unsigned long long* a = reinterpret_cast<unsigned long long*>(p);
     const unsigned long long vb = static_cast<unsigned long long>(__double_as_longlong(v));
     unsigned long long cur = *a;
     for (;;) {
       const double c = __longlong_as_double(static_cast<long long>(cur));
-      if (!(v > c)) return;
+      if (c == c && !(v > c)) return;
       const unsigned long long prev = atomicCAS(a, cur, vb);
       if (prev == cur) return;
       cur = prev;
@@ -153,7 +156,7 @@ __global__ void __launch_bounds__(BlockThreads) voxelize(RcArgs args) {
     if (phase == 0) {
       for (long long f = 0; f < kCh; ++f) {
         if constexpr (Mode == voxel_mode::kMax) {
-          out[g * kCh + f] = voxel_detail::OutOps<Out>::neg_inf();
+          out[g * kCh + f] = voxel_detail::OutOps<Out>::quiet_nan();
         } else {
           out[g * kCh + f] = Out(0);
         }

@@ -1,5 +1,6 @@
 #include "compiler/llvm/resample_ir.h"
 
+#include <algorithm>
 #include <functional>
 #include <stdexcept>
 
@@ -128,9 +129,9 @@ class ResampleEmitter {
     return llvm::ConstantFP::getNaN(storage_);
   }
 
-  // for (c = first; c < first + count; ++c) body(c), then branch to `after`. count >= 1 is a
-  // constant, so this is the loop the vectoriser and unroller specialise.
-  void channel_loop(IRBuilder<>& b, const char* name, std::int64_t first, std::int64_t count, BasicBlock* after,
+  // for (c = first; c < end; ++c) body(c), then branch to `after`; end > first. With constant
+  // bounds this is the loop the vectoriser and unroller specialise.
+  void channel_loop(IRBuilder<>& b, const char* name, Value* first, Value* end, BasicBlock* after,
                     const std::function<void(Value* c)>& body) const {
     llvm::Function* f = b.GetInsertBlock()->getParent();
     BasicBlock* pre = b.GetInsertBlock();
@@ -138,12 +139,16 @@ class ResampleEmitter {
     b.CreateBr(loop);
     b.SetInsertPoint(loop);
     llvm::PHINode* c = b.CreatePHI(i64_, 2, "c");
-    c->addIncoming(c64(first), pre);
+    c->addIncoming(first, pre);
     body(c);
     Value* next = b.CreateAdd(c, c64(1), "c.next", true, true);
     c->addIncoming(next, b.GetInsertBlock());
-    Value* done = b.CreateICmpEQ(next, c64(first + count));
+    Value* done = b.CreateICmpEQ(next, end);
     b.CreateCondBr(done, after, loop);
+  }
+  void channel_loop(IRBuilder<>& b, const char* name, std::int64_t first, std::int64_t count, BasicBlock* after,
+                    const std::function<void(Value* c)>& body) const {
+    channel_loop(b, name, c64(first), c64(first + count), after, body);
   }
 
   // Converts a time-dtype value to the blend type (round to nearest, or exact).
@@ -161,7 +166,11 @@ class ResampleEmitter {
   // Copies the channels [first, first+count) of the sample row `from` to `to` as storage bits.
   void copy_channels(IRBuilder<>& b, const char* name, std::int64_t first, std::int64_t count, Value* from, Value* to,
                      BasicBlock* after) const {
-    channel_loop(b, name, first, count, after, [&](Value* c) {
+    copy_channels(b, name, c64(first), c64(first + count), from, to, after);
+  }
+  void copy_channels(IRBuilder<>& b, const char* name, Value* first, Value* end, Value* from, Value* to,
+                     BasicBlock* after) const {
+    channel_loop(b, name, first, end, after, [&](Value* c) {
       Value* v = b.CreateAlignedLoad(storage_, b.CreateInBoundsGEP(storage_, from, c), storage_align());
       store_raw(b, v, b.CreateInBoundsGEP(storage_, to, c));
     });
@@ -301,10 +310,17 @@ class ResampleEmitter {
     k.v_r_row = b.CreateInBoundsGEP(storage_, k.v_l_row, dim, "v_r");
     nearest_first_ = nullptr;
     cubic_ = {};
-    for (std::size_t g = 0; g < p.groups.size(); ++g) {
-      BasicBlock* after = block(fmt::format("g{}.done", g).c_str());
-      emit_group(b, p.groups[g], k, out, after, index, static_cast<int>(g));
-      b.SetInsertPoint(after);
+    // One piece of code per run of groups, not per group, so the IR (and the optimiser's work)
+    // grows with the number of mode changes and never with the number of quaternions.
+    const std::vector<GroupRun> runs = group_runs(p.groups);
+    if (runs.size() <= kMaxUnrolledRuns) {
+      for (std::size_t r = 0; r < runs.size(); ++r) {
+        BasicBlock* after = block(fmt::format("g{}.done", r).c_str());
+        emit_run(b, runs[r], k, out, after, index, static_cast<int>(r));
+        b.SetInsertPoint(after);
+      }
+    } else {
+      emit_run_table(b, runs, k, out, index);
     }
     b.CreateBr(done);
 
@@ -318,13 +334,52 @@ class ResampleEmitter {
     copy_channels(b, fmt::format("m{}.hold_channel", index).c_str(), 0, p.dim, held_row, out, done);
   }
 
-  void emit_group(IRBuilder<>& b, const ChannelGroup& g, const Bracket& k, Value* out, BasicBlock* after, int part,
-                  int group) {
-    std::string name = fmt::format("m{}.g{}.{}", part, group, interp_name(g.interp));
-    switch (g.interp) {
+  // Consecutive groups that one loop can serve: channels [start, start + size) of one mode; for
+  // slerp, `size / 4` quaternions side by side.
+  struct GroupRun {
+    std::int64_t start = 0;
+    std::int64_t size = 0;
+    Interp interp = Interp::Linear;
+  };
+
+  // Merges neighbouring groups of one mode: per-channel modes act on each channel alone, so two
+  // linear groups side by side are one linear range, and slerp groups side by side are one loop
+  // over quaternions. The result is the same channel for channel.
+  static std::vector<GroupRun> group_runs(const std::vector<ChannelGroup>& groups) {
+    std::vector<GroupRun> runs;
+    for (const ChannelGroup& g : groups) {
+      if (!runs.empty() && runs.back().interp == g.interp && runs.back().start + runs.back().size == g.start)
+        runs.back().size += g.size;
+      else
+        runs.push_back({g.start, g.size, g.interp});
+    }
+    return runs;
+  }
+
+  // More runs than this are served by one loop over a table of runs (emit_run_table), so the code
+  // and the optimiser's work stop growing with the number of mode changes.
+  static constexpr std::size_t kMaxUnrolledRuns = 32;
+
+  void emit_run(IRBuilder<>& b, const GroupRun& g, const Bracket& k, Value* out, BasicBlock* after, int part,
+                int group) {
+    const std::string name = fmt::format("m{}.g{}.{}", part, group, interp_name(g.interp));
+    if (g.interp == Interp::Slerp && g.size == 4) {  // one quaternion: no loop
+      emit_slerp(b, c64(g.start), k, out);
+      b.CreateBr(after);
+      return;
+    }
+    emit_mode(b, g.interp, c64(g.start), c64(g.start + g.size), k, out, after, name);
+  }
+
+  // Channels [start, end) of one mode (for slerp, (end - start) / 4 quaternions), then `after`.
+  // Nearest's row choice and cubic's terms are made on first use, in the current block; a caller
+  // that loops over runs makes them before its loop (emit_run_table).
+  void emit_mode(IRBuilder<>& b, Interp mode, Value* start, Value* end, const Bracket& k, Value* out,
+                 BasicBlock* after, const std::string& name) {
+    switch (mode) {
       case Interp::Linear: {
         llvm::Function* fma = llvm::Intrinsic::getDeclaration(&m_, llvm::Intrinsic::fma, {blend_});
-        channel_loop(b, name.c_str(), g.start, g.size, after, [&](Value* c) {
+        channel_loop(b, name.c_str(), start, end, after, [&](Value* c) {
           Value* v_l = load_value(b, b.CreateInBoundsGEP(storage_, k.v_l_row, c));
           Value* v_r = load_value(b, b.CreateInBoundsGEP(storage_, k.v_r_row, c));
           Value* diff = b.CreateFSub(v_r, v_l);
@@ -334,21 +389,15 @@ class ResampleEmitter {
         return;
       }
       case Interp::Previous:
-        copy_channels(b, name.c_str(), g.start, g.size, k.v_l_row, out, after);
+        copy_channels(b, name.c_str(), start, end, k.v_l_row, out, after);
         return;
-      case Interp::Nearest: {
-        if (!nearest_first_) {
-          // A tie goes to the earlier sample.
-          Value* to_right = b.CreateFSub(k.t_r, k.x, "t_r_minus_x");
-          Value* earlier = b.CreateFCmpOLE(k.offset, to_right, "nearest_is_l");
-          nearest_first_ = b.CreateSelect(earlier, k.v_l_row, k.v_r_row, "v_nearest");
-        }
-        copy_channels(b, name.c_str(), g.start, g.size, nearest_first_, out, after);
+      case Interp::Nearest:
+        if (!nearest_first_) prepare_nearest(b, k);
+        copy_channels(b, name.c_str(), start, end, nearest_first_, out, after);
         return;
-      }
       case Interp::Cubic: {
         if (!cubic_.basis[0]) prepare_cubic(b, k);
-        channel_loop(b, name.c_str(), g.start, g.size, after, [&](Value* c) {
+        channel_loop(b, name.c_str(), start, end, after, [&](Value* c) {
           Value* v_l = load_value(b, b.CreateInBoundsGEP(storage_, k.v_l_row, c));
           Value* v_r = load_value(b, b.CreateInBoundsGEP(storage_, k.v_r_row, c));
           Value* v_lm = load_value(b, b.CreateInBoundsGEP(storage_, cubic_.v_lm_row, c));
@@ -372,12 +421,75 @@ class ResampleEmitter {
         });
         return;
       }
-      case Interp::Slerp:
-        emit_slerp(b, g, k, out);
-        b.CreateBr(after);
+      case Interp::Slerp: {
+        Value* width = b.CreateNSWSub(end, start);
+        Value* quaternions = b.CreateLShr(width, c64(2), "quaternions");
+        channel_loop(b, name.c_str(), c64(0), quaternions, after, [&](Value* q) {
+          Value* offset = b.CreateNSWMul(q, c64(4));
+          Value* first = b.CreateNSWAdd(offset, start, "quaternion");
+          emit_slerp(b, first, k, out);
+        });
         return;
+      }
     }
     throw std::invalid_argument("resample IR: unknown interpolation mode");
+  }
+
+  // A tie goes to the earlier sample.
+  void prepare_nearest(IRBuilder<>& b, const Bracket& k) {
+    Value* to_right = b.CreateFSub(k.t_r, k.x, "t_r_minus_x");
+    Value* earlier = b.CreateFCmpOLE(k.offset, to_right, "nearest_is_l");
+    nearest_first_ = b.CreateSelect(earlier, k.v_l_row, k.v_r_row, "v_nearest");
+  }
+
+  // Many runs: a constant table of (start, end, mode) rows and one loop over it, with one copy of
+  // each mode's code. The IR is the same size whatever the number of runs; only the table grows.
+  void emit_run_table(IRBuilder<>& b, const std::vector<GroupRun>& runs, const Bracket& k, Value* out, int part) {
+    llvm::Function* f = b.GetInsertBlock()->getParent();
+    auto* row_type = llvm::ArrayType::get(i64_, 3);
+    std::vector<llvm::Constant*> rows;
+    std::vector<Interp> modes;
+    for (const GroupRun& r : runs) {
+      rows.push_back(llvm::ConstantArray::get(
+          row_type, {llvm::ConstantInt::get(i64_, r.start), llvm::ConstantInt::get(i64_, r.start + r.size),
+                     llvm::ConstantInt::get(i64_, static_cast<int>(r.interp))}));
+      if (std::find(modes.begin(), modes.end(), r.interp) == modes.end()) modes.push_back(r.interp);
+    }
+    auto* table_type = llvm::ArrayType::get(row_type, rows.size());
+    auto* table = new llvm::GlobalVariable(m_, table_type, /*isConstant=*/true, llvm::GlobalValue::PrivateLinkage,
+                                           llvm::ConstantArray::get(table_type, rows), fmt::format("m{}.runs", part));
+    // Shared per-target terms, made here so they dominate every use inside the loop.
+    for (Interp m : modes) {
+      if (m == Interp::Nearest) prepare_nearest(b, k);
+      if (m == Interp::Cubic) prepare_cubic(b, k);
+    }
+    BasicBlock* pre = b.GetInsertBlock();
+    BasicBlock* head = BasicBlock::Create(ctx_, fmt::format("m{}.runs.head", part), f);
+    BasicBlock* latch = BasicBlock::Create(ctx_, fmt::format("m{}.runs.next", part), f);
+    BasicBlock* exit = BasicBlock::Create(ctx_, fmt::format("m{}.runs.done", part), f);
+    b.CreateBr(head);
+    b.SetInsertPoint(head);
+    llvm::PHINode* r = b.CreatePHI(i64_, 2, "run");
+    r->addIncoming(c64(0), pre);
+    auto field = [&](int i, const char* n) {
+      Value* at = b.CreateInBoundsGEP(table_type, table, {c64(0), r, c64(i)});
+      return b.CreateAlignedLoad(i64_, at, llvm::Align(8), n);
+    };
+    Value* start = field(0, "run.start");
+    Value* end = field(1, "run.end");
+    Value* mode = field(2, "run.mode");
+    llvm::SwitchInst* sw = b.CreateSwitch(mode, latch, static_cast<unsigned>(modes.size()));
+    for (Interp m : modes) {
+      BasicBlock* body = BasicBlock::Create(ctx_, fmt::format("m{}.runs.{}", part, interp_name(m)), f);
+      sw->addCase(llvm::ConstantInt::get(llvm::cast<llvm::IntegerType>(i64_), static_cast<int>(m)), body);
+      b.SetInsertPoint(body);
+      emit_mode(b, m, start, end, k, out, latch, fmt::format("m{}.runs.{}.loop", part, interp_name(m)));
+    }
+    b.SetInsertPoint(latch);
+    Value* next = b.CreateNUWAdd(r, c64(1), "run.next");
+    r->addIncoming(next, latch);
+    b.CreateCondBr(b.CreateICmpEQ(next, c64(static_cast<std::int64_t>(runs.size()))), exit, head);
+    b.SetInsertPoint(exit);
   }
 
   // Cubic's per-target terms: neighbour rows, tangent denominators, and the Hermite basis
@@ -422,12 +534,15 @@ class ResampleEmitter {
     cubic_.basis[3] = b.CreateFMul(h11, h, "h11h");
   }
 
-  // Quaternion (x, y, z, w) slerp along the shorter arc, nlerp below 1e-6 rad, normalised.
-  void emit_slerp(IRBuilder<>& b, const ChannelGroup& g, const Bracket& k, Value* out) {
+  // Quaternion (x, y, z, w) slerp along the shorter arc, nlerp below 1e-6 rad, normalised; the
+  // quaternion's channels are first .. first + 3 (a constant, or a loop's counter).
+  void emit_slerp(IRBuilder<>& b, Value* first, const Bracket& k, Value* out) {
     Value* ql[4];
     Value* qr[4];
+    Value* channel[4];
+    for (int i = 0; i < 4; ++i) channel[i] = i == 0 ? first : b.CreateNSWAdd(first, c64(i));
     for (int i = 0; i < 4; ++i) {
-      Value* ci = c64(g.start + i);
+      Value* ci = channel[i];
       ql[i] = load_value(b, b.CreateInBoundsGEP(storage_, k.v_l_row, ci));
       qr[i] = load_value(b, b.CreateInBoundsGEP(storage_, k.v_r_row, ci));
     }
@@ -499,7 +614,7 @@ class ResampleEmitter {
     Value* norm = b.CreateCall(sqrt, {n2}, "norm");
     for (int i = 0; i < 4; ++i) {
       Value* unit = b.CreateFDiv(q[i], norm);
-      store_value(b, unit, b.CreateInBoundsGEP(storage_, out, c64(g.start + i)));
+      store_value(b, unit, b.CreateInBoundsGEP(storage_, out, channel[i]));
     }
   }
 

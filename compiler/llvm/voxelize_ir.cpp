@@ -13,8 +13,9 @@
 // converted to the coordinate dtype, then i = floor((p - grid_min) / voxel_size) in that dtype,
 // no fast-math. The range test happens on the floored float (so NaN and ±inf fail it) before any
 // float→int conversion. Scatter updates are atomic (monotonic): occupancy an atomic store of 1,
-// count and counts an atomicrmw add, mean an atomicrmw fadd, max a compare-exchange loop that only
-// replaces when feature > current (a NaN feature never wins, like fmax).
+// count and counts an atomicrmw add, mean an atomicrmw fadd, max a compare-exchange loop from a
+// NaN start that replaces when the feature is not NaN and the current value is NaN or smaller (a
+// NaN feature never wins, like fmax, and a channel whose features are all NaN stays NaN).
 // At most one IRBuilder call per argument list, so the printed IR does not depend on the C++
 // compiler's argument evaluation order.
 
@@ -152,7 +153,7 @@ class VoxelizeEmitter {
   }
 
   void emit_clear(IRBuilder<>& b, Value* w) {
-    llvm::Constant* init = spec_.mode == VoxelMode::Max ? llvm::ConstantFP::getInfinity(out_, /*Negative=*/true)
+    llvm::Constant* init = spec_.mode == VoxelMode::Max ? llvm::ConstantFP::getNaN(out_)
                                                         : llvm::Constant::getNullValue(out_);
     Value* cell = b.CreateInBoundsGEP(out_, out_ptr_, b.CreateNSWMul(w, c64(channels_)), "cell");
     channels(b, "clear_channel", [&](Value* c) { b.CreateAlignedStore(init, b.CreateInBoundsGEP(out_, cell, c), out_align()); });
@@ -246,11 +247,13 @@ class VoxelizeEmitter {
     b.SetInsertPoint(skip);
   }
 
-  // *target = max(*target, v) with a compare-exchange loop on the bits; only v > current writes.
+  // *target = max(*target, v) with a compare-exchange loop on the bits, like fmax: a NaN v never
+  // writes; any other v replaces a NaN current value (the cleared state) or a smaller one.
   void atomic_max(IRBuilder<>& b, Value* target, Value* v) {
     auto order = llvm::AtomicOrdering::Monotonic;
     Value* bits_ptr = b.CreateBitCast(target, out_bits_->getPointerTo());
     Value* new_bits = b.CreateBitCast(v, out_bits_);
+    Value* v_is_number = b.CreateFCmpORD(v, v, "v_is_number");
     llvm::LoadInst* first = b.CreateAlignedLoad(out_bits_, bits_ptr, out_align(), "cur0");
     first->setAtomic(order);
     BasicBlock* pre = b.GetInsertBlock();
@@ -262,7 +265,9 @@ class VoxelizeEmitter {
     llvm::PHINode* cur = b.CreatePHI(out_bits_, 2, "cur");
     cur->addIncoming(first, pre);
     Value* cur_f = b.CreateBitCast(cur, out_);
-    Value* greater = b.CreateFCmpOGT(v, cur_f);
+    // ugt: v > cur, or either is NaN; with v known not NaN that is "cur is NaN or v > cur".
+    Value* unordered_or_greater = b.CreateFCmpUGT(v, cur_f);
+    Value* greater = b.CreateAnd(v_is_number, unordered_or_greater);
     b.CreateCondBr(greater, attempt, done);
     b.SetInsertPoint(attempt);
     Value* pair = b.CreateAtomicCmpXchg(bits_ptr, cur, new_bits, out_align(), order, order);

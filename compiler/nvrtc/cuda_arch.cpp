@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include "compiler/errors.h"
+#include "compiler/user_text.h"
 
 namespace robocache {
 
@@ -15,7 +16,7 @@ CudaArch parse_cuda_arch(std::string_view text) {
   auto bad = [&] {
     return ArgumentError("arch", fmt::format("'{}' is not a CUDA arch: expected sm_ followed by the "
                                              "compute capability digits, e.g. 'sm_90' or 'sm_90a'",
-                                             text));
+                                             shown(text)));
   };
   constexpr std::string_view kPrefix = "sm_";
   if (text.substr(0, kPrefix.size()) != kPrefix) throw bad();

@@ -138,14 +138,18 @@ def _family(arr, kind: str) -> str:
 def _numpy_dtype_name(dt, name: str) -> str:
     try:
         dt = np.dtype(dt)
-        found = _NUMPY_DTYPES.get(dt)
-        if found is None and _bf16_dtype(load=False) == dt:
-            found = "bf16"
-        if found is not None:
-            return found
     except TypeError:
-        pass
-    raise TypeError(f"argument '{name}': unsupported dtype {dt}")
+        raise TypeError(f"argument '{name}': unsupported dtype {dt!r}") from None
+    if not dt.isnative:
+        # The kernels read native byte order; reading '>f4' as f32 would be silently wrong.
+        raise TypeError(f"argument '{name}': dtype {dt.str} is not in this machine's byte order; convert it "
+                        f"with a.astype(a.dtype.newbyteorder('='))")
+    found = _NUMPY_DTYPES.get(dt)
+    if found is None and _bf16_dtype(load=False) == dt:
+        found = "bf16"
+    if found is None:
+        raise TypeError(f"argument '{name}': unsupported dtype {dt}")
+    return found
 
 
 def _cai_dtype_name(cai: dict, name: str) -> str:
@@ -276,6 +280,8 @@ class Batch:
                 arr = arr.astype(np.int64)
             dtype = _numpy_dtype_name(arr.dtype, name)
             arr = np.ascontiguousarray(arr)
+            if not arr.flags.aligned:  # a view at an odd byte offset: the kernels need aligned elements
+                arr = arr.copy()
             self._hold(arr)
             return (arr.ctypes.data, dtype, arr.shape, None, "cpu", 0)
         if kind == "torch":
@@ -285,6 +291,8 @@ class Batch:
                     raise TypeError(f"argument '{name}': expected an integer array, got {arr.dtype}")
                 arr = arr.to(dtype=torch.int64)
             t = arr.contiguous()
+            if t.data_ptr() % t.element_size():  # a view at an odd byte offset: copied, so elements are aligned
+                t = t.clone()
             self._hold(t)
             dev = t.device
             if dev.type not in ("cpu", "cuda"):

@@ -14,15 +14,35 @@ _launch_fast = _native.launch_fast
 SpecLike = Union[Mapping[str, Any], str]
 
 
+def _utf8_text(text: str, name: str) -> str:
+    """`text` if it can cross to the native layer (UTF-8); a lone surrogate (from undecodable bytes
+    of a file name or command line) is a ValueError naming the argument, not a pybind11 signature dump."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as e:
+        raise ValueError(f"{name}: not valid Unicode text (character {e.start} is {text[e.start]!r})") from None
+    return text
+
+
 def _spec_json(spec: SpecLike) -> str:
     if isinstance(spec, str):
-        return spec
+        return _utf8_text(spec, "spec")
     if isinstance(spec, Mapping):
         try:
             return json.dumps(dict(spec))
         except TypeError as e:
             raise TypeError(f"spec: values must be JSON types (str, int, list, dict): {e}") from None
     raise TypeError(f"spec: expected a dict or a JSON string, got {type(spec).__name__}")
+
+
+def _check_validate(validate) -> bool:
+    """`validate=` as a bool: True, False or a numpy bool; anything else (a string such as "no", None,
+    a number) is refused, since truthiness would silently turn "no" into True."""
+    if isinstance(validate, np.bool_):
+        return bool(validate)
+    shown = repr(validate)
+    shown = shown if len(shown) <= 40 else shown[:40] + "..."
+    raise TypeError(f"argument 'validate': expected True or False, got {type(validate).__name__} {shown}")
 
 
 class Kernel:
@@ -90,6 +110,8 @@ class Kernel:
         return f"<robocache.Kernel {self._k.spec_json} target={self.target} key={self.key[:12]}>"
 
     def __call__(self, *args, validate: bool = True, stream=None, out=None, **kwargs):
+        if validate is not True and validate is not False:
+            validate = _check_validate(validate)
         if stream is None and not kwargs:
             result = _launch_fast(self._k, args, validate, out)
             if result is not None:
@@ -192,4 +214,4 @@ def compile(spec: SpecLike, target: str = "auto",  # noqa: A001 - the library's 
     if config is not None and not isinstance(config, Mapping):
         raise TypeError(f"config: expected a dict, got {type(config).__name__}")
     config_json = None if config is None else json.dumps(dict(config))
-    return Kernel(_native.compile(_spec_json(spec), target, config_json))
+    return Kernel(_native.compile(_spec_json(spec), _utf8_text(target, "target"), config_json))

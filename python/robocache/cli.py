@@ -8,6 +8,19 @@
     robocache tuning ls|path|clear | robocache tuning export FILE | robocache tuning import FILE
     robocache check
     robocache audit PATH [--png FILE] [--rate HZ | --reference STREAM]
+
+Exit status (docs/reliability.md):
+    0   success
+    1   the command ran and found a failure: a spec failed to compile in `warmup`, `cache verify`
+        found invalid entries, `tune` tuned nothing
+    2   invalid input: command-line arguments, spec, manifest, shapes or bundle file
+    3   the environment refused: a file or folder that cannot be read or written, a refused cache
+        directory, an unavailable backend, not enough memory
+    4   a compile failed (`compile`), or strict cache mode had no kernel
+    70  an internal error (a bug in RoboCache: please report it with the traceback)
+    130 interrupted
+Errors are one line on stderr, "robocache: error: ..."; a traceback is printed for exit status 70 only.
+`robocache audit` keeps its own statuses (robocache/io/audit.py: 0 clean, 1 problems, 2 could not audit).
 """
 
 from __future__ import annotations
@@ -18,9 +31,35 @@ import json
 import os
 import sys
 import time
+import traceback
 from pathlib import Path
 
 from ._native import _robocache as _native
+
+
+EXIT_OK, EXIT_FAILED, EXIT_INVALID, EXIT_ENVIRONMENT, EXIT_COMPILE, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 1, 2, 3, 4, 70, 130
+
+
+def _count(minimum: int, what: str):
+    """An argparse type: an integer >= minimum (argparse turns the ValueError into a usage error)."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected {what}, got {_shown(text)!r}") from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"expected {what}, got {value}")
+        return value
+
+    return parse
+
+
+def _shown(text: str, limit: int = 40) -> str:
+    """A user string as it appears in a message: escaped, and cut to `limit` characters."""
+    escaped = text.encode("ascii", "backslashreplace").decode("ascii")
+    escaped = "".join(c if c.isprintable() else repr(c)[1:-1] for c in escaped)
+    return escaped if len(escaped) <= limit else f"{escaped[:limit]}... ({len(text)} characters)"
 
 
 def _human(n: int) -> str:
@@ -88,23 +127,26 @@ def cmd_cache(args) -> int:
         return 0
     if action == "export":
         if not args.file:
-            raise SystemExit("robocache cache export: FILE is required")
+            raise ValueError("robocache cache export: FILE is required")
         n = _native.cache_export(args.file)
         print(f"wrote {n} entries to {args.file} ({_human(os.path.getsize(args.file))})")
         return 0
     if action == "import":
         if not args.file:
-            raise SystemExit("robocache cache import: FILE is required")
+            raise ValueError("robocache cache import: FILE is required")
         n = _native.cache_import(args.file)
         print(f"imported {n} entries into {_native.cache_info()['dir']}")
         return 0
-    raise SystemExit(f"unknown cache action {action}")
+    raise ValueError(f"unknown cache action {_shown(action)}")
 
 
 def cmd_compile(args) -> int:
     spec = args.spec
     if os.path.exists(spec):
-        spec = Path(spec).read_text()
+        try:
+            spec = Path(spec).read_text(encoding="utf-8-sig")  # a byte-order mark some editors write is dropped
+        except UnicodeDecodeError as e:
+            raise ValueError(f"spec file {args.spec}: not UTF-8 text ({e.reason} at byte {e.start})") from None
     k = _native.compile(spec, args.target)
     if args.emit in ("source", "ir"):
         out = k.source.encode()
@@ -164,7 +206,7 @@ def cmd_tuning(args) -> int:
         print(f"removed {tuning.clear_tuning()} tuning entries")
         return 0
     if not args.file:
-        raise SystemExit(f"robocache tuning {args.action}: FILE is required")
+        raise ValueError(f"robocache tuning {args.action}: FILE is required")
     if args.action == "export":
         print(f"wrote {tuning.export_tuning(args.file)} tuning entries to {args.file}")
         return 0
@@ -186,14 +228,16 @@ def build_parser() -> argparse.ArgumentParser:
     w = sub.add_parser("warmup", help="compile every spec of a manifest for the given targets")
     w.add_argument("manifest", help="JSON manifest (see robocache.manifest)")
     w.add_argument("--target", action="append", help="cpu, cuda or an arch like sm_90 (repeatable)")
-    w.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="compiles at a time")
+    w.add_argument("--jobs", type=_count(1, "a positive number of jobs"), default=os.cpu_count() or 1,
+                   help="compiles at a time (>= 1)")
     w.add_argument("--quiet", action="store_true", help="no progress bar")
     w.set_defaults(fn=cmd_warmup)
 
     c = sub.add_parser("cache", help="inspect and maintain the kernel cache (ROBOCACHE_CACHE_DIR)")
     c.add_argument("action", choices=["stat", "ls", "verify", "gc", "clear", "export", "import"])
     c.add_argument("file", nargs="?", help="bundle file for export/import")
-    c.add_argument("--max-bytes", type=int, default=None, help="gc: size cap (default: the configured cap)")
+    c.add_argument("--max-bytes", type=_count(0, "a byte count >= 0"), default=None,
+                   help="gc: size cap (default: the configured cap)")
     c.set_defaults(fn=cmd_cache)
 
     k = sub.add_parser("compile", help="compile one spec and print what the JIT made")
@@ -207,7 +251,8 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("manifest", help="JSON manifest (see robocache.manifest)")
     t.add_argument("--shapes", required=True, help="JSON shapes file (see robocache.tuning_inputs)")
     t.add_argument("--target", default="auto", help="auto, cpu, cuda or an arch like sm_90 (default auto)")
-    t.add_argument("--repeats", type=int, default=None, help="timed calls per config and shape (default: adaptive)")
+    t.add_argument("--repeats", type=_count(1, "a positive number of repeats"), default=None,
+                   help="timed calls per config and shape (default: adaptive)")
     t.add_argument("--quiet", action="store_true", help="no progress bar")
     t.set_defaults(fn=cmd_tune)
 
@@ -225,13 +270,36 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+def _exit_status(e: BaseException) -> int:
+    """The documented exit status for an exception a command raised (see the module doc)."""
+    if isinstance(e, (_native.CompileError, _native.CacheMissError)):
+        return EXIT_COMPILE
+    if isinstance(e, (ValueError, TypeError)):  # bad specs, manifests, arguments, bundles (SpecError too)
+        return EXIT_INVALID
+    if isinstance(e, (OSError, MemoryError, RuntimeError)):  # files, disk, backends, memory
+        return EXIT_ENVIRONMENT
+    return EXIT_INTERNAL
+
+
 def main(argv=None) -> int:
-    args = build_parser().parse_args(argv)
+    args = build_parser().parse_args(argv)  # usage errors exit 2 with argparse's message
     try:
         return args.fn(args)
-    except (ValueError, RuntimeError, OSError) as e:
-        print(f"robocache: error: {e}", file=sys.stderr)
-        return 2
+    except KeyboardInterrupt:
+        print("robocache: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except Exception as e:  # noqa: BLE001 - every error ends in one line and a documented status
+        status = _exit_status(e)
+        if status == EXIT_INTERNAL:
+            traceback.print_exc()
+            print(f"robocache: internal error ({type(e).__name__}): {e}; please report it with the traceback "
+                  f"above", file=sys.stderr)
+            return status
+        what = "out of memory" if isinstance(e, MemoryError) else str(e) or type(e).__name__
+        if isinstance(e, OSError) and e.filename is not None and e.strerror:
+            what = f"{e.filename}: {e.strerror}"
+        print(f"robocache: error: {what}", file=sys.stderr)
+        return status
 
 
 if __name__ == "__main__":

@@ -29,12 +29,27 @@ _KEYS = {"resample": ({"B", "S", "T"}, set()), "fuse": ({"B", "S", "T"}, set()),
 _DEFAULT_GRID = [64, 64, 32]
 
 
+MAX_ELEMENTS = 1 << 31  # per synthetic array, before the spec's channel count multiplies it
+
+
+def _elements(op: str, s: dict) -> dict[str, int]:
+    """Element counts (without channels) of the arrays a shape asks for."""
+    B = s.get("B", 1)
+    if op == "voxelize":
+        grid = s.get("grid", _DEFAULT_GRID)
+        return {"points": B * s["N"] * 3, "grid": B * grid[0] * grid[1] * grid[2]}
+    S = max(s["S"]) if isinstance(s["S"], list) else s["S"]
+    return {"source rows": B * S, "target rows": B * s["T"]}
+
+
 def load_shapes(path: str | Path) -> dict[str, list[dict]]:
     """Reads and checks a shapes file; errors name the entry at fault."""
     try:
-        data = json.loads(Path(path).read_text())
+        data = json.loads(Path(path).read_text(encoding="utf-8-sig"))
     except json.JSONDecodeError as e:
         raise ValueError(f"shapes {path}: invalid JSON: {e}") from None
+    except UnicodeDecodeError as e:
+        raise ValueError(f"shapes {path}: not UTF-8 text ({e.reason} at byte {e.start})") from None
     return check_shapes(data)
 
 
@@ -44,7 +59,9 @@ def check_shapes(data) -> dict[str, list[dict]]:
         raise ValueError("shapes: expected a JSON object keyed by op")
     for op, shapes in data.items():
         if op not in _KEYS:
-            raise ValueError(f"shapes: unknown op '{op}' (expected {', '.join(_KEYS)})")
+            shown = repr(op)[1:-1]
+            shown = shown if len(shown) <= 40 else shown[:40] + "..."
+            raise ValueError(f"shapes: unknown op '{shown}' (expected {', '.join(_KEYS)})")
         if not isinstance(shapes, list) or not shapes:
             raise ValueError(f"shapes.{op}: expected a non-empty list of shapes")
         required, optional = _KEYS[op]
@@ -59,6 +76,12 @@ def check_shapes(data) -> dict[str, list[dict]]:
                     raise ValueError(f"{where}.{k}: expected a positive integer{' or a list of them' if k in ('S', 'grid') else ''}")
             if "grid" in s and len(s["grid"]) != 3:
                 raise ValueError(f"{where}.grid: expected [X, Y, Z]")
+            # Synthetic inputs are allocated in memory: a shape past the limit would end in a
+            # MemoryError halfway through a tuning run instead of a message naming the entry.
+            for what, n in _elements(op, s).items():
+                if n > MAX_ELEMENTS:
+                    raise ValueError(f"{where}: {what} would hold {n} elements, more than the {MAX_ELEMENTS} a "
+                                     f"tuning input may have")
     return data
 
 

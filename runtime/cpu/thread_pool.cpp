@@ -1,4 +1,5 @@
 #include "runtime/cpu/thread_pool.h"
+#include "compiler/user_text.h"
 
 #include <pthread.h>
 #include <sched.h>
@@ -49,7 +50,7 @@ int parse_thread_count(std::string_view text) {
       value > kMaxThreads)
     throw std::invalid_argument(fmt::format(
         "environment variable {}='{}' is not a thread count: expected an integer in [1, {}]", kEnvVar,
-        text, kMaxThreads));
+        shown(text), kMaxThreads));
   return static_cast<int>(value);
 }
 

@@ -4,8 +4,9 @@
 //    must give the same ObjectCode.
 // 2. The same bytes with the checksum field recomputed, so mutations reach the JSON header and
 //    field checks instead of stopping at "checksum mismatch" (a fuzzer cannot forge SHA-256).
-// 3. The bytes as a bundle file: BundleReader::open (std::runtime_error is the expected
-//    rejection), then raw_entry/find for every key it lists.
+// 3. The bytes as a bundle file: BundleReader::open (std::invalid_argument or std::runtime_error
+//    is the expected rejection), then raw_entry/find for every key it lists.
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cstddef>
@@ -64,10 +65,14 @@ void check_bundle(std::string_view bytes) {
     if (!bytes.empty()) std::fwrite(bytes.data(), 1, bytes.size(), f);
     std::fclose(f);
   }
+  // Private, so the reader's trust check (no group/other write) passes whatever the umask.
+  ::chmod(path.c_str(), 0600);
   std::unique_ptr<BundleReader> r;
   try {
     r = BundleReader::open(path);
-  } catch (const std::runtime_error&) {
+  } catch (const std::invalid_argument&) {  // not a bundle, or a key that is not a cache key
+    return;
+  } catch (const std::runtime_error&) {  // unreadable or untrusted
     return;
   }
   for (const std::string& key : r->keys()) {

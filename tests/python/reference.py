@@ -301,8 +301,10 @@ def voxelize(points, grid_min, voxel_size, grid_shape, mode="occupancy", feature
                 with np.errstate(invalid="ignore", divide="ignore"):
                     out[b] = np.where(counts[:, None] > 0, sums / counts[:, None], 0.0)
             else:
-                mx = np.full((cells, F), -np.inf)
-                np.maximum.at(mx, idx, fb)
+                # ops.md §3: NaN features are ignored like fmax; a channel whose features are all
+                # NaN gives NaN (the NaN start value survives every fmax with NaN).
+                mx = np.full((cells, F), np.nan)
+                np.fmax.at(mx, idx, fb)
                 out[b] = np.where(counts[:, None] > 0, mx, 0.0)
     out = out.reshape((B, X, Y, Z, F) if feat else (B, X, Y, Z)).astype(out_dt)
     return out if batched else out[0]

@@ -28,6 +28,9 @@ ObjectCode sample_code() {
   return c;
 }
 
+// A well-formed cache key (64 hex digits) that starts with `prefix`.
+std::string key(const std::string& prefix) { return prefix + std::string(64 - prefix.size(), '0'); }
+
 class TempDir : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -85,9 +88,9 @@ TEST(CacheEntry, RejectsTruncatedFlippedAndForeignEntries) {
 
 TEST_F(TempDir, StoresAndLoadsWithPrivateDirectory) {
   DiskCache cache(dir_);
-  EXPECT_FALSE(cache.load("ab12"));
-  ASSERT_TRUE(cache.store("ab12", sample_code()));
-  auto back = cache.load("ab12");
+  EXPECT_FALSE(cache.load(key("ab12")));
+  ASSERT_TRUE(cache.store(key("ab12"), sample_code()));
+  auto back = cache.load(key("ab12"));
   ASSERT_TRUE(back);
   EXPECT_EQ(back->bytes, sample_code().bytes);
   struct stat st;
@@ -100,13 +103,13 @@ TEST_F(TempDir, StoresAndLoadsWithPrivateDirectory) {
 
 TEST_F(TempDir, TruncatedEntryIsAMissAndCanBeReplaced) {
   DiskCache cache(dir_);
-  ASSERT_TRUE(cache.store("cd34", sample_code()));
-  fs::resize_file(cache.entry_path("cd34"), 10);
+  ASSERT_TRUE(cache.store(key("cd34"), sample_code()));
+  fs::resize_file(cache.entry_path(key("cd34")), 10);
   bool rejected = false;
-  EXPECT_FALSE(cache.load("cd34", &rejected));
+  EXPECT_FALSE(cache.load(key("cd34"), &rejected));
   EXPECT_TRUE(rejected);
-  ASSERT_TRUE(cache.store("cd34", sample_code()));
-  EXPECT_TRUE(cache.load("cd34"));
+  ASSERT_TRUE(cache.store(key("cd34"), sample_code()));
+  EXPECT_TRUE(cache.load(key("cd34")));
 }
 
 TEST_F(TempDir, UnwritableDirectoryReportsFailureWithoutThrowing) {
@@ -114,8 +117,8 @@ TEST_F(TempDir, UnwritableDirectoryReportsFailureWithoutThrowing) {
   fs::create_directories(dir_);
   std::ofstream(dir_ / "blocker") << "x";
   DiskCache cache(dir_ / "blocker" / "cache");
-  EXPECT_FALSE(cache.store("ef56", sample_code()));
-  EXPECT_FALSE(cache.load("ef56"));
+  EXPECT_FALSE(cache.store(key("ef56"), sample_code()));
+  EXPECT_FALSE(cache.load(key("ef56")));
 }
 
 // A uid that is not ours (CI runs as root, so chown simulates another user's directory).
@@ -134,17 +137,17 @@ std::size_t entry_count(const fs::path& dir) {
 
 TEST_F(TempDir, DirectoryOwnedByAnotherUserIsRefused) {
   DiskCache cache(dir_);
-  ASSERT_TRUE(cache.store("aa11", sample_code()));
+  ASSERT_TRUE(cache.store(key("aa11"), sample_code()));
   if (!give_away(dir_)) GTEST_SKIP() << "cannot chown here (needs root)";
   const std::size_t before = entry_count(dir_);
   ::testing::internal::CaptureStderr();
   bool rejected = true;
-  EXPECT_FALSE(cache.load("aa11", &rejected));  // a valid entry, but the directory is untrusted
+  EXPECT_FALSE(cache.load(key("aa11"), &rejected));  // a valid entry, but the directory is untrusted
   EXPECT_FALSE(rejected);
-  EXPECT_FALSE(cache.store("aa22", sample_code()));
-  EXPECT_FALSE(cache.load("aa22"));
-  { DiskCache::KeyLock l = cache.lock("aa33"); }
-  cache.touch("aa11");
+  EXPECT_FALSE(cache.store(key("aa22"), sample_code()));
+  EXPECT_FALSE(cache.load(key("aa22")));
+  { DiskCache::KeyLock l = cache.lock(key("aa33")); }
+  cache.touch(key("aa11"));
   const std::string err = ::testing::internal::GetCapturedStderr();
   EXPECT_EQ(entry_count(dir_), before) << "nothing may be written into a refused directory";
   EXPECT_TRUE(cache.refusal());
@@ -162,19 +165,19 @@ TEST_F(TempDir, GroupOrWorldWritableDirectoryIsRefused) {
   for (mode_t mode : {mode_t(0770), mode_t(0707), mode_t(01777)}) {
     fs::remove_all(dir_);
     DiskCache cache(dir_);
-    ASSERT_TRUE(cache.store("bb11", sample_code()));
+    ASSERT_TRUE(cache.store(key("bb11"), sample_code()));
     ASSERT_EQ(::chmod(dir_.c_str(), mode), 0);
     ::testing::internal::CaptureStderr();
-    EXPECT_FALSE(cache.load("bb11")) << std::oct << mode;
-    EXPECT_FALSE(cache.store("bb22", sample_code())) << std::oct << mode;
+    EXPECT_FALSE(cache.load(key("bb11"))) << std::oct << mode;
+    EXPECT_FALSE(cache.store(key("bb22"), sample_code())) << std::oct << mode;
     const std::string err = ::testing::internal::GetCapturedStderr();
-    EXPECT_FALSE(fs::exists(cache.entry_path("bb22")));
+    EXPECT_FALSE(fs::exists(cache.entry_path(key("bb22"))));
     ASSERT_TRUE(cache.refusal());
     EXPECT_NE(cache.refusal()->find("writable by group or others"), std::string::npos);
     // Back to private: trusted again.
     ASSERT_EQ(::chmod(dir_.c_str(), 0700), 0);
     EXPECT_FALSE(cache.refusal());
-    EXPECT_TRUE(cache.load("bb11")) << std::oct << mode;
+    EXPECT_TRUE(cache.load(key("bb11"))) << std::oct << mode;
     (void)err;
   }
 }
@@ -182,7 +185,7 @@ TEST_F(TempDir, GroupOrWorldWritableDirectoryIsRefused) {
 TEST_F(TempDir, DirectoryMadeByStoreIsPrivateEvenWithPermissiveUmask) {
   const mode_t old = ::umask(0);
   DiskCache cache(dir_);
-  const bool stored = cache.store("cc11", sample_code());
+  const bool stored = cache.store(key("cc11"), sample_code());
   ::umask(old);
   ASSERT_TRUE(stored);
   struct stat st;
@@ -193,31 +196,84 @@ TEST_F(TempDir, DirectoryMadeByStoreIsPrivateEvenWithPermissiveUmask) {
 
 TEST_F(TempDir, EntryOwnedByAnotherUserIsRefusedAndNeverLoaded) {
   DiskCache cache(dir_);
-  ASSERT_TRUE(cache.store("dd11", sample_code()));
-  if (!give_away(cache.entry_path("dd11"))) GTEST_SKIP() << "cannot chown here (needs root)";
+  ASSERT_TRUE(cache.store(key("dd11"), sample_code()));
+  if (!give_away(cache.entry_path(key("dd11")))) GTEST_SKIP() << "cannot chown here (needs root)";
   ::testing::internal::CaptureStderr();
   bool rejected = false;
-  EXPECT_FALSE(cache.load("dd11", &rejected));
+  EXPECT_FALSE(cache.load(key("dd11"), &rejected));
   EXPECT_TRUE(rejected);  // counted with the bad entries
   const std::string err = ::testing::internal::GetCapturedStderr();
   EXPECT_NE(err.find("refusing cache entry"), std::string::npos) << err;
-  EXPECT_NE(err.find(cache.entry_path("dd11").string()), std::string::npos) << err;
+  EXPECT_NE(err.find(cache.entry_path(key("dd11")).string()), std::string::npos) << err;
   // A fresh store replaces it with one of ours (rename over the foreign file).
-  ASSERT_TRUE(cache.store("dd11", sample_code()));
-  EXPECT_TRUE(cache.load("dd11"));
+  ASSERT_TRUE(cache.store(key("dd11"), sample_code()));
+  EXPECT_TRUE(cache.load(key("dd11")));
 }
 
 TEST_F(TempDir, SymlinkedEntryIsRefused) {
   DiskCache cache(dir_);
-  ASSERT_TRUE(cache.store("ee11", sample_code()));
-  ASSERT_TRUE(cache.store("ee22", sample_code()));
-  fs::remove(cache.entry_path("ee22"));
-  fs::create_symlink(cache.entry_path("ee11"), cache.entry_path("ee22"));
+  ASSERT_TRUE(cache.store(key("ee11"), sample_code()));
+  ASSERT_TRUE(cache.store(key("ee22"), sample_code()));
+  fs::remove(cache.entry_path(key("ee22")));
+  fs::create_symlink(cache.entry_path(key("ee11")), cache.entry_path(key("ee22")));
   bool rejected = false;
   ::testing::internal::CaptureStderr();
-  EXPECT_FALSE(cache.load("ee22", &rejected));
+  EXPECT_FALSE(cache.load(key("ee22"), &rejected));
   ::testing::internal::GetCapturedStderr();
   EXPECT_TRUE(rejected);
+}
+
+TEST_F(TempDir, MalformedKeysAreNeverWrittenOrRead) {
+  DiskCache cache(dir_);
+  ::testing::internal::CaptureStderr();
+  for (const std::string bad : {std::string("./../../../x/") + std::string(52, 'a'), std::string(63, 'a'),
+                                std::string(64, 'A'), std::string(64, 'g'), std::string("")}) {
+    EXPECT_FALSE(cache.store(bad, sample_code())) << bad;
+    EXPECT_FALSE(cache.load(bad)) << bad;
+    EXPECT_FALSE(cache.lock(bad).held()) << bad;
+  }
+  ::testing::internal::GetCapturedStderr();
+  EXPECT_FALSE(fs::exists(dir_)) << "nothing may be created for a malformed key";
+  EXPECT_TRUE(is_cache_key(std::string(64, 'f')));
+}
+
+TEST_F(TempDir, LockFileIsRemovedWhenReleased) {
+  DiskCache cache(dir_);
+  const fs::path lock_file = cache.entry_path(key("ab")).parent_path() / (key("ab") + ".lock");
+  {
+    DiskCache::KeyLock l = cache.lock(key("ab"));
+    ASSERT_TRUE(l.held());
+    EXPECT_TRUE(fs::exists(lock_file));
+  }
+  EXPECT_FALSE(fs::exists(lock_file));
+  EXPECT_TRUE(cache.lock(key("ab")).held()) << "a fresh lock after a removed one";
+}
+
+TEST_F(TempDir, LockWaitGivesUpAfterTheTimeoutNamingTheHolder) {
+  DiskCache cache(dir_);
+  DiskCache::KeyLock holder = cache.lock(key("cd"));
+  ASSERT_TRUE(holder.held());
+  ::testing::internal::CaptureStderr();
+  DiskCache::KeyLock waiter = cache.lock(key("cd"), 0.2);  // a second open file: flock conflicts
+  const std::string err = ::testing::internal::GetCapturedStderr();
+  EXPECT_FALSE(waiter.held());
+  EXPECT_NE(err.find("held by pid " + std::to_string(::getpid())), std::string::npos) << err;
+}
+
+TEST_F(TempDir, ShardFolderOfAnotherUserIsRefused) {
+  DiskCache cache(dir_);
+  ASSERT_TRUE(cache.store(key("ef"), sample_code()));
+  const fs::path shard = cache.entry_path(key("ef")).parent_path();
+  ASSERT_EQ(::chmod(shard.c_str(), 0777), 0);
+  ::testing::internal::CaptureStderr();
+  EXPECT_FALSE(cache.load(key("ef"))) << "a shard writable by others is not read";
+  EXPECT_FALSE(cache.store(key("ef"), sample_code()));
+  const std::string err = ::testing::internal::GetCapturedStderr();
+  EXPECT_NE(err.find("refusing the kernel cache folder"), std::string::npos) << err;
+  ASSERT_EQ(::chmod(shard.c_str(), 0700), 0);
+  EXPECT_TRUE(cache.load(key("ef")));
+  if (!give_away(shard)) GTEST_SKIP() << "cannot chown here (needs root)";
+  EXPECT_FALSE(cache.load(key("ef"))) << "a shard owned by another user is not read";
 }
 
 }  // namespace
