@@ -18,6 +18,9 @@ struct CudaStatus {
   bool built = false;             ///< the library was built with the CUDA backend
   bool nvrtc_available = false;   ///< libnvrtc could be loaded
   std::string nvrtc_detail;       ///< its version, or why it could not be loaded
+  std::string nvrtc_version;      ///< "13.0" when loaded
+  std::string nvrtc_library;      ///< the file loaded, e.g. ".../nvidia/cu13/lib/libnvrtc.so.13"
+  std::string nvrtc_origin;       ///< "NVIDIA's NVRTC wheel", "the system" or "ROBOCACHE_NVRTC_LIBRARY"
   bool driver_available = false;  ///< libcuda could be loaded and cuInit succeeded
   std::string driver_detail;      ///< driver version, or why not
   std::vector<CudaDeviceInfo> devices;
@@ -25,5 +28,9 @@ struct CudaStatus {
 
 /// Probes NVRTC and the driver (loading them on first use).
 CudaStatus probe_cuda();
+
+/// Where NVIDIA's NVRTC pip wheel put its libraries (the Python package passes them at import);
+/// searched before the system's NVRTC of the same version. Does nothing without the CUDA backend.
+void set_nvrtc_wheel_dirs(std::vector<std::string> dirs);
 
 }  // namespace robocache

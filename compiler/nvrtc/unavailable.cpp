@@ -19,6 +19,8 @@ constexpr const char* kReason =
 
 std::shared_ptr<Backend> make_cuda_backend(const std::string&) { throw BackendUnavailable(kReason); }
 
+void set_nvrtc_wheel_dirs(std::vector<std::string>) {}
+
 CudaStatus probe_cuda() {
   CudaStatus s;
   s.built = false;

@@ -9,7 +9,9 @@ def check_installation() -> dict:
     """Says which backends work here and, for each that does not, why.
 
     Returns ``{"cpu": {"available": bool, ...}, "cuda": {"available": bool, ...}, "cache_dir": str}``;
-    an unavailable backend has a ``"reason"``.
+    an unavailable backend has a ``"reason"``. ``cuda`` also names the NVRTC in use:
+    ``nvrtc_version`` ("13.0"), ``nvrtc_library`` (the file loaded) and ``nvrtc_origin`` ("NVIDIA's
+    NVRTC wheel", "the system" or "ROBOCACHE_NVRTC_LIBRARY"), all None when none was found.
     """
     cpu = dict(_native.probe_cpu())
     cuda_raw = _native.probe_cuda()
@@ -17,6 +19,9 @@ def check_installation() -> dict:
         "available": bool(cuda_raw["built"] and cuda_raw["driver_available"] and cuda_raw["devices"]),
         "compile_only": bool(cuda_raw["built"] and cuda_raw["nvrtc_available"]),
         "nvrtc": cuda_raw["nvrtc_detail"],
+        "nvrtc_version": cuda_raw["nvrtc_version"] or None,
+        "nvrtc_library": cuda_raw["nvrtc_library"] or None,
+        "nvrtc_origin": cuda_raw["nvrtc_origin"] or None,
         "driver": cuda_raw["driver_detail"],
         "devices": list(cuda_raw["devices"]),
     }

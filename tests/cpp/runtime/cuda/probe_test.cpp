@@ -1,6 +1,7 @@
 // probe_cuda() never throws and says why each half of CUDA is or is not usable.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdlib>
 
 #include "runtime/cuda_status.h"
@@ -78,12 +79,27 @@ class ScopedEnv {
 TEST(NvrtcLibrary, SearchOrder) {
   ScopedEnv lib("ROBOCACHE_NVRTC_LIBRARY", nullptr);
   ScopedEnv home("CUDA_HOME", "/opt/cuda-x");
+  cuda::set_nvrtc_wheel_dirs({});
   EXPECT_EQ(cuda::nvrtc_library_candidates(),
-            (std::vector<std::string>{"libnvrtc.so.13", "libnvrtc.so.12", "libnvrtc.so",
-                                      "/opt/cuda-x/lib64/libnvrtc.so.13", "/opt/cuda-x/lib64/libnvrtc.so.12",
-                                      "/opt/cuda-x/lib64/libnvrtc.so", "/usr/local/cuda/lib64/libnvrtc.so.13",
-                                      "/usr/local/cuda/lib64/libnvrtc.so.12",
+            (std::vector<std::string>{"libnvrtc.so.13", "/opt/cuda-x/lib64/libnvrtc.so.13",
+                                      "/usr/local/cuda/lib64/libnvrtc.so.13", "libnvrtc.so.12",
+                                      "/opt/cuda-x/lib64/libnvrtc.so.12", "/usr/local/cuda/lib64/libnvrtc.so.12",
+                                      "libnvrtc.so", "/opt/cuda-x/lib64/libnvrtc.so",
                                       "/usr/local/cuda/lib64/libnvrtc.so"}));
+}
+
+TEST(NvrtcLibrary, WheelDirectoriesComeFirstForEachVersion) {
+  ScopedEnv lib("ROBOCACHE_NVRTC_LIBRARY", nullptr);
+  ScopedEnv home("CUDA_HOME", nullptr);
+  cuda::set_nvrtc_wheel_dirs({"/venv/site-packages/nvidia/cu13/lib/"});
+  std::vector<std::string> c = cuda::nvrtc_library_candidates();
+  cuda::set_nvrtc_wheel_dirs({});
+  ASSERT_GE(c.size(), 4u);
+  EXPECT_EQ(c[0], "/venv/site-packages/nvidia/cu13/lib/libnvrtc.so.13");
+  EXPECT_EQ(c[1], "libnvrtc.so.13");
+  // A CUDA 12 wheel never outranks a system NVRTC 13: versions first, then where.
+  EXPECT_EQ(c[3], "/venv/site-packages/nvidia/cu13/lib/libnvrtc.so.12");
+  EXPECT_EQ(std::count(c.begin(), c.end(), "/venv/site-packages/nvidia/cu13/lib/libnvrtc.so"), 0);
 }
 
 TEST(NvrtcLibrary, ExplicitChoiceIsTheOnlyCandidate) {
