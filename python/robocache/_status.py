@@ -33,7 +33,7 @@ def check_installation() -> dict:
         else:
             cuda["reason"] = "the CUDA driver loaded but reports no devices"
         if cuda_raw["built"] and not cuda_raw["nvrtc_available"]:
-            cuda["reason"] += f"; NVRTC unavailable: {cuda_raw['nvrtc_detail']}"
+            cuda["reason"] += f"; {cuda_raw['nvrtc_detail']}"  # the detail starts "NVRTC unavailable: "
     return {"cpu": cpu, "cuda": cuda, "cache_dir": _native.cache_stats()["cache_dir"]}
 
 

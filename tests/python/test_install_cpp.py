@@ -128,12 +128,16 @@ def plain_build(tmp_path_factory) -> tuple:
     env.update(PATH=os.pathsep.join([str(venv / "bin"), *path]), VIRTUAL_ENV=str(venv))
     assert subprocess.run([venv / "bin" / "python", "-c", "import pybind11"], env=env,
                           capture_output=True).returncode != 0, "the empty venv should lack pybind11"
-    # A fresh build tree beside build/ (gitignored), so ccache, when present, finds what build/
-    # compiled (its paths relative to the tree are the same); it changes no result.
+    # The commands exactly; through the environment, a fresh tree beside build/ (gitignored) built by
+    # Ninja through ccache where they are installed, so what build/ compiled is reused (same flags,
+    # same paths relative to the tree): faster, and the same objects.
     build, prefix = ROOT / "build-plain-cmake", tmp / "prefix"
     shutil.rmtree(build, ignore_errors=True)
-    launcher = ["-DCMAKE_CXX_COMPILER_LAUNCHER=ccache"] if shutil.which("ccache") else []
-    configure = _run(["cmake", "-S", ROOT, "-B", build, *launcher], ROOT, env)
+    if shutil.which("ninja"):
+        env["CMAKE_GENERATOR"] = "Ninja"
+    if shutil.which("ccache"):
+        env["CMAKE_CXX_COMPILER_LAUNCHER"] = "ccache"
+    configure = _run(["cmake", "-S", ROOT, "-B", build], ROOT, env)
     _run(["cmake", "--build", build], ROOT, env, timeout=3600)
     _run(["cmake", "--install", build, "--prefix", prefix], ROOT, env)
     return prefix, configure.stdout
@@ -155,3 +159,11 @@ def test_plain_cmake_without_python_packages_skips_the_module_and_installs(plain
     run = _run([build / "embed_cpp", EXAMPLE / "robot.json"], tmp_path,
                dict(_env(), ROBOCACHE_CACHE_DIR=str(tmp_path / "cache")))
     assert "target cpu" in run.stdout, run.stdout
+
+
+def test_configure_without_googletest_skips_the_tests_in_one_line(tmp_path):
+    # A machine without libgtest-dev, as CMake's switch for a package it must not find.
+    proc = _run(["cmake", "-S", ROOT, "-B", tmp_path / "build", "-DCMAKE_DISABLE_FIND_PACKAGE_GTest=ON",
+                 "-DROBOCACHE_BUILD_PYTHON=OFF"], ROOT, _env())
+    notices = [line for line in proc.stdout.splitlines() if "tests skipped" in line]
+    assert len(notices) == 1 and "GoogleTest not found" in notices[0], proc.stdout
