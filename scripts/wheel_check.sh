@@ -7,7 +7,7 @@
 #      every op for sm_90 without a GPU (scripts/wheel_smoke.py sm_90), checking that NVRTC came
 #      from that wheel.
 # The wheel's size, `auditwheel show` and the stage times go to $WHEEL_CHECK_RECORD
-# (default build-wheel/wheel-check.txt) as well as to the log.
+# (default build-wheel-cp311/wheel-check.txt) as well as to the log.
 #
 # Needs root (debootstrap, chroot, mount); scripts/debian_root.sh says what it caches and where.
 set -euo pipefail
@@ -15,21 +15,22 @@ cd "$(dirname "$0")/.."
 
 SECONDS=0
 stage() { printf '\n== [%4ds] %s\n' "$SECONDS" "$*"; }
-record=${WHEEL_CHECK_RECORD:-build-wheel/wheel-check.txt}
+record=${WHEEL_CHECK_RECORD:-build-wheel-cp311/wheel-check.txt}
 mkdir -p "$(dirname "$record")"
 
+# The root's Python is Debian 12's 3.11: the wheel is built for that one.
 stage "building the wheel"
-bash scripts/build_wheel.sh
-wheel=$(ls dist/robocache-*.whl)
+PYTHON=${PYTHON:-python3.11} bash scripts/build_wheel.sh
+wheel=$(ls dist/robocache-*-cp311-*.whl)
 wheel_name=$(basename "$wheel")
 {
   echo "wheel: $wheel_name"
   echo "size: $(stat -c %s "$wheel") bytes"
   echo
-  .wheel-venv/bin/auditwheel show "$wheel"
+  .wheel-venv/cp311/bin/auditwheel show "$wheel"
   echo
   echo "contents:"
-  .wheel-venv/bin/python -m zipfile -l "$wheel"
+  .wheel-venv/cp311/bin/python -m zipfile -l "$wheel"
 } > "$record"
 built_s=$SECONDS
 

@@ -2,6 +2,7 @@
 Debian root with nothing but Python; bench/wheel_vs_dev.py runs it against both builds).
 
     python wheel_smoke.py cpu      every op on the CPU backend, checked against small numpy references
+    python wheel_smoke.py cuda     every op on the GPU (torch CUDA tensors), checked the same way
     python wheel_smoke.py sm_90    every op compiled for sm_90 by NVRTC (no GPU needed)
         --nvrtc-origin ORIGIN      and fail unless check_installation() names that origin
     python wheel_smoke.py cpu --record FILE   also writes one JSON line per kernel: spec, target,
@@ -72,12 +73,46 @@ def interp_reference(data, src, tgt, mode):
     return out
 
 
-def run_cpu(kernel, spec, rng):
-    """Runs `kernel` on small inputs and checks the result; returns the output."""
+class Device:
+    """Moves numpy inputs to where the kernel runs and outputs back: the CPU as they are, CUDA as
+    torch tensors (bf16 through its bits, as numpy's bfloat16 is ml_dtypes')."""
+
+    def __init__(self, target: str):
+        self.cuda = target == "cuda"
+        self.backend = "cuda" if self.cuda else "cpu"
+
+    def to(self, a):
+        if not self.cuda:
+            return a
+        import torch
+
+        if a.dtype.name == "bfloat16":
+            return torch.from_numpy(a.view(np.uint16).astype(np.int16)).view(torch.bfloat16).cuda()
+        return torch.from_numpy(np.ascontiguousarray(a)).cuda()
+
+    def back(self, t):
+        if not self.cuda:
+            return t
+        import torch
+
+        if t.dtype == torch.bfloat16:
+            import ml_dtypes
+
+            return t.view(torch.int16).cpu().numpy().view(ml_dtypes.bfloat16)
+        return t.cpu().numpy()
+
+    def call(self, kernel, *args, **kwargs):
+        conv = lambda a: self.to(a) if isinstance(a, np.ndarray) else a  # noqa: E731
+        args = [[tuple(conv(x) for x in item) for item in a] if isinstance(a, list) else conv(a) for a in args]
+        return self.back(kernel(*args, **{k: conv(v) for k, v in kwargs.items()}))
+
+
+def run(kernel, spec, rng, dev: Device):
+    """Runs `kernel` on small inputs on `dev` and checks the result; returns the output (numpy)."""
     data, src, tgt = inputs(rng)
     op = spec["op"]
     if op == "resample" and spec["dtype"] == "f32":
-        out = kernel(data, src, tgt)
+        out = dev.call(kernel, data, src, tgt)
         mode = spec["interp"]
         if mode in ("linear", "previous"):
             ref = interp_reference(data, src, tgt, mode)
@@ -92,16 +127,17 @@ def run_cpu(kernel, spec, rng):
         import ml_dtypes
 
         d8 = np.concatenate([data[..., :3], data, data[..., :1]], axis=-1).astype(ml_dtypes.bfloat16)
-        out = kernel(d8, src, tgt)
+        out = dev.call(kernel, d8, src, tgt)
         if out.shape != (2, tgt.size, 8) or not np.all(np.isfinite(out.astype(np.float32))):
             fail(f"resample bf16 groups: shape {out.shape} or non-finite values")
         return out
     if op == "fuse":
         force = rng.standard_normal((2, 80, 2)).astype(np.float32)
         t_force = 1.7e9 + np.arange(80) / 160.0
-        out = kernel([(data, src), (force, t_force)], tgt)
-        lin = robocache.resample_trajectories(data, src, tgt, backend="cpu")
-        near = robocache.resample_trajectories(force, t_force, tgt, interp="nearest", backend="cpu")
+        out = dev.call(kernel, [(data, src), (force, t_force)], tgt)
+        lin = dev.call(robocache.resample_trajectories, data, src, tgt, backend=dev.backend)
+        near = dev.call(robocache.resample_trajectories, force, t_force, tgt, interp="nearest",
+                        backend=dev.backend)
         if not np.array_equal(out, np.concatenate([lin, near], axis=-1)):
             fail("fuse differs from the two resamples it concatenates")
         return out
@@ -116,7 +152,7 @@ def run_cpu(kernel, spec, rng):
     np.add.at(count, flat, 1)
     mode = spec["mode"]
     args = (points, (-1.0, -1.0, -1.0), 0.25, shape)
-    out = kernel(*args, features=feats) if spec["features"] else kernel(*args)
+    out = dev.call(kernel, *args, features=feats) if spec["features"] else dev.call(kernel, *args)
     if mode == "count":
         ref = count.reshape(shape)
     elif mode == "occupancy":
@@ -136,7 +172,7 @@ def run_cpu(kernel, spec, rng):
 
 def main() -> int:
     ap = argparse.ArgumentParser()
-    ap.add_argument("target", choices=["cpu", "sm_90"])
+    ap.add_argument("target", choices=["cpu", "sm_90", "cuda"])
     ap.add_argument("--record", help="append one JSON line per kernel to this file")
     ap.add_argument("--nvrtc-origin", help="fail unless check_installation() says NVRTC came from here")
     args = ap.parse_args()
@@ -145,7 +181,9 @@ def main() -> int:
     print(json.dumps(status, indent=2))
     if args.target == "cpu" and not status["cpu"]["available"]:
         fail(f"CPU backend unavailable: {status['cpu'].get('reason')}")
-    if args.target == "sm_90":
+    if args.target == "cuda" and not status["cuda"]["available"]:
+        fail(f"CUDA unavailable: {status['cuda'].get('reason')}")
+    if args.target in ("sm_90", "cuda"):
         if not status["cuda"]["compile_only"]:
             fail(f"NVRTC unavailable: {status['cuda']['nvrtc']}")
         print(f"NVRTC {status['cuda']['nvrtc_version']} from {status['cuda']['nvrtc_origin']}: "
@@ -159,12 +197,13 @@ def main() -> int:
         t0 = time.perf_counter()
         kernel = robocache.compile(spec, args.target)
         ms = (time.perf_counter() - t0) * 1e3
-        if kernel.target != args.target or not kernel.binary:
+        expected = kernel.target.startswith("sm_") if args.target == "cuda" else kernel.target == args.target
+        if not expected or not kernel.binary:
             fail(f"{spec}: compiled for {kernel.target!r} with {len(kernel.binary)} bytes of code")
         rec = {"spec": kernel.spec, "target": kernel.target, "compile_ms": round(ms, 2),
                "binary_sha256": hashlib.sha256(kernel.binary).hexdigest()}
-        if args.target == "cpu":
-            out = run_cpu(kernel, spec, rng)
+        if args.target in ("cpu", "cuda"):
+            out = run(kernel, spec, rng, Device(args.target))
             rec["output_sha256"] = hashlib.sha256(np.ascontiguousarray(out).tobytes()).hexdigest()
         records.append(rec)
         print(f"  {args.target:5s} {ms:8.1f} ms  {json.dumps(kernel.spec, sort_keys=True)}")
