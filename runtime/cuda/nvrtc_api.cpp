@@ -47,6 +47,20 @@ struct NvrtcLoad {
   std::string error;
 };
 
+// NVRTC opens its builtins library (libnvrtc-builtins.so.MAJOR.MINOR) by name at the first compile,
+// so only from the loader path: NVRTC 13.0 loaded from NVIDIA's wheel or $CUDA_HOME would fail
+// there. Loaded first from NVRTC's own directory, the by-name open finds it already in the process.
+// Best effort: where it is missing, NVRTC's own error says so at the first compile.
+void preload_builtins(const NvrtcApi& api) {
+  std::string::size_type slash = api.library.rfind('/');
+  if (slash == std::string::npos) return;
+  std::string path = fmt::format("{}/libnvrtc-builtins.so.{}.{}", api.library.substr(0, slash), api.major, api.minor);
+  try {
+    DynamicLibrary::open_first("NVRTC's builtins", {path});
+  } catch (const BackendUnavailable&) {
+  }
+}
+
 NvrtcLoad load_nvrtc() {
   NvrtcLoad out;
   try {
@@ -68,6 +82,7 @@ NvrtcLoad load_nvrtc() {
       if (nvrtcResult r = api->nvrtcGetSupportedArchs(api->supported_archs.data()); r != NVRTC_SUCCESS)
         throw BackendUnavailable(fmt::format("nvrtcGetSupportedArchs failed: {}", api->describe(r)));
     }
+    preload_builtins(*api);
     out.api = std::move(api);
   } catch (const BackendUnavailable& e) {
     out.error = e.what();

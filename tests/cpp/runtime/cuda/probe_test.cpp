@@ -1,8 +1,11 @@
 // probe_cuda() never throws and says why each half of CUDA is or is not usable.
 #include <gtest/gtest.h>
 
+#include <dlfcn.h>
+
 #include <algorithm>
 #include <cstdlib>
+#include <fstream>
 
 #include "runtime/cuda_status.h"
 
@@ -113,6 +116,10 @@ TEST(NvrtcLibrary, LoadsAndKnowsSm90) {
     EXPECT_GE(api.major, 12);
     EXPECT_NE(std::find(api.supported_archs.begin(), api.supported_archs.end(), 90), api.supported_archs.end());
     EXPECT_EQ(api.describe(NVRTC_ERROR_COMPILATION), "NVRTC_ERROR_COMPILATION");
+    // Its builtins library, from NVRTC's own directory, is in the process before the first compile.
+    std::string dir = api.library.substr(0, api.library.rfind('/'));
+    std::string builtins = dir + "/libnvrtc-builtins.so." + api.version_string();
+    if (std::ifstream(builtins).good()) EXPECT_NE(dlopen(builtins.c_str(), RTLD_LAZY | RTLD_NOLOAD), nullptr) << builtins;
   } catch (const std::exception& e) {
     GTEST_SKIP() << e.what();
   }
