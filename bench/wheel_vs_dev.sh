@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The wheel against the development build, on this machine, interleaved: cold compile time of every
 # smoke-test kernel (scripts/wheel_smoke.py) for the CPU and for sm_90, and whether the two builds
-# produce the same binaries and (CPU) the same outputs. The wheel runs in a clean Debian root
+# produce the same binaries (for sm_90: the same machine code, as NVRTC names internal symbols
+# uniquely per process) and (CPU) the same outputs. The wheel runs in a clean Debian root
 # (scripts/debian_root.sh) with NVIDIA's NVRTC wheel at the version of the development machine's
 # NVRTC, so both sides use the same NVRTC; the development build runs from build/ with .venv.
 #   bash bench/wheel_vs_dev.sh [rounds=5]  ->  bench/results/wheel-vs-dev-<date>.jsonl + a table
@@ -61,6 +62,9 @@ for key in sorted(dev_runs):
                                and len({r["binary_sha256"] for r in d}) == 1}
     if key[0] == "cpu":
         row["output_identical"] = {r["output_sha256"] for r in w} == {r["output_sha256"] for r in d}
+    else:  # cubins carry NVRTC's per-process unique names: their machine code is what must match
+        row["code_identical"] = ({r["code_sha256"] for r in w} == {r["code_sha256"] for r in d}
+                                 and len({r["code_sha256"] for r in d}) == 1)
     row["ratio"] = round(row["wheel_ms"] / row["dev_ms"], 3)
     rows.append(row)
 summary = {"case": "summary", "wheel": wheel, "nvrtc_wheel_version": nvrtc,
@@ -72,14 +76,16 @@ for t in ("cpu", "sm_90"):
                   "dev_total_ms": round(sum(r["dev_ms"] for r in sel), 1),
                   "ratio_of_totals": round(sum(r["wheel_ms"] for r in sel) / sum(r["dev_ms"] for r in sel), 3),
                   "binaries_identical": all(r["binary_identical"] for r in sel),
+                  "machine_code_identical": all(r.get("code_identical", r["binary_identical"]) for r in sel),
                   "outputs_identical": all(r.get("output_identical", True) for r in sel)}
 with open(out, "w") as f:
     for r in rows + [summary]:
         f.write(json.dumps(r, sort_keys=True) + "\n")
-print(f"{'target':6s} {'wheel ms':>9s} {'dev ms':>9s} {'ratio':>6s} same-binary same-output  spec")
+print(f"{'target':6s} {'wheel ms':>9s} {'dev ms':>9s} {'ratio':>6s} same-binary same-code same-output  spec")
 for r in rows:
     print(f"{r['target']:6s} {r['wheel_ms']:9.1f} {r['dev_ms']:9.1f} {r['ratio']:6.2f} {str(r['binary_identical']):11s} "
-          f"{str(r.get('output_identical', '-')):11s}  {json.dumps(r['spec'], sort_keys=True)[:70]}")
+          f"{str(r.get('code_identical', '-')):9s} {str(r.get('output_identical', '-')):11s}  "
+          f"{json.dumps(r['spec'], sort_keys=True)[:60]}")
 print(json.dumps(summary, indent=1))
 print(f"written to {out}")
 PY

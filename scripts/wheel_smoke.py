@@ -45,6 +45,29 @@ def specs() -> list:
     return out
 
 
+def machine_code_sha256(cubin: bytes) -> str:
+    """SHA-256 of a cubin's machine code: its .text sections (SASS), names and bytes. NVRTC names
+    internal-linkage symbols with a per-process unique token (`..._cu_165e1406_58859...`), so two
+    compiles of one kernel differ in their symbol tables even with one NVRTC; the code does not."""
+    import re
+    import struct
+
+    shoff, = struct.unpack_from("<Q", cubin, 0x28)
+    shentsize, shnum, shstrndx = struct.unpack_from("<HHH", cubin, 0x3A)
+    sections = [struct.unpack_from("<IIQQQQIIQQ", cubin, shoff + i * shentsize) for i in range(shnum)]
+    names_at = sections[shstrndx][4]
+    h, found = hashlib.sha256(), 0
+    for sec in sections:
+        name = cubin[names_at + sec[0]:cubin.index(b"\0", names_at + sec[0])]
+        if name.startswith(b".text"):
+            h.update(re.sub(rb"_cu_[0-9a-f]{8}_[0-9]+", b"_cu_", name) + b"\0")
+            h.update(cubin[sec[4]:sec[4] + sec[5]])
+            found += 1
+    if not found:
+        fail("the cubin has no .text section")
+    return h.hexdigest()
+
+
 def fail(msg: str) -> None:
     print(f"SMOKE FAILED: {msg}", file=sys.stderr)
     sys.exit(1)
@@ -186,8 +209,8 @@ def main() -> int:
     if args.target in ("sm_90", "cuda"):
         if not status["cuda"]["compile_only"]:
             fail(f"NVRTC unavailable: {status['cuda']['nvrtc']}")
-        print(f"NVRTC {status['cuda']['nvrtc_version']} from {status['cuda']['nvrtc_origin']}: "
-              f"{status['cuda']['nvrtc_library']}")
+        print(f"NVRTC {status['cuda']['nvrtc_version']} from {status['cuda']['nvrtc_origin']} "
+              f"({status['cuda']['nvrtc_wheel'] or 'no wheel'}): {status['cuda']['nvrtc_library']}")
         if args.nvrtc_origin and status["cuda"]["nvrtc_origin"] != args.nvrtc_origin:
             fail(f"NVRTC came from {status['cuda']['nvrtc_origin']!r}, expected {args.nvrtc_origin!r}")
 
@@ -202,6 +225,8 @@ def main() -> int:
             fail(f"{spec}: compiled for {kernel.target!r} with {len(kernel.binary)} bytes of code")
         rec = {"spec": kernel.spec, "target": kernel.target, "compile_ms": round(ms, 2),
                "binary_sha256": hashlib.sha256(kernel.binary).hexdigest()}
+        if kernel.target.startswith("sm_"):
+            rec["code_sha256"] = machine_code_sha256(kernel.binary)
         if args.target in ("cpu", "cuda"):
             out = run(kernel, spec, rng, Device(args.target))
             rec["output_sha256"] = hashlib.sha256(np.ascontiguousarray(out).tobytes()).hexdigest()

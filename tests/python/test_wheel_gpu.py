@@ -1,7 +1,7 @@
 """The wheel on a GPU machine: the installed wheel and the development build, each in a fresh
 process with an empty kernel cache, compile and run every smoke-test kernel on the GPU
-(scripts/wheel_smoke.py cuda) with the same NVRTC; their kernels' binaries and outputs must be
-identical. Cold compile times of both are printed (a benchmark figure, not asserted).
+(scripts/wheel_smoke.py cuda) with the same NVRTC; their kernels' machine code and outputs must
+be identical. Cold compile times of both are printed (a benchmark figure, not asserted).
 
 Needs a wheel for this Python in dist/ (`PYTHON=python3.12 bash scripts/build_wheel.sh` on the
 build machine for a Python 3.12 GPU machine), torch and a CUDA device; skipped otherwise.
@@ -59,5 +59,6 @@ def test_wheel_and_development_build_give_identical_kernels_and_outputs(tmp_path
     assert [r["spec"] for r in wheel] == [r["spec"] for r in dev]
     for w, d in zip(wheel, dev):
         print(f"{w['compile_ms']:9.1f} {d['compile_ms']:9.1f}  {json.dumps(w['spec'], sort_keys=True)[:80]}")
-        assert w["binary_sha256"] == d["binary_sha256"], w["spec"]
+        # The machine code: NVRTC names internal symbols uniquely per process, so whole cubins differ.
+        assert w["code_sha256"] == d["code_sha256"], w["spec"]
         assert w["output_sha256"] == d["output_sha256"], w["spec"]
