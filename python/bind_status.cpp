@@ -17,7 +17,8 @@ void bind_status(py::module_& m) {
       devices.append(py::dict(py::arg("ordinal") = d.ordinal, py::arg("name") = d.name,
                               py::arg("arch") = d.arch));
     return py::dict(py::arg("built") = s.built, py::arg("nvrtc_available") = s.nvrtc_available,
-                    py::arg("nvrtc_detail") = s.nvrtc_detail,
+                    py::arg("nvrtc_detail") = s.nvrtc_detail, py::arg("nvrtc_version") = s.nvrtc_version,
+                    py::arg("nvrtc_library") = s.nvrtc_library, py::arg("nvrtc_origin") = s.nvrtc_origin,
                     py::arg("driver_available") = s.driver_available,
                     py::arg("driver_detail") = s.driver_detail, py::arg("devices") = devices);
   });
@@ -29,6 +30,8 @@ void bind_status(py::module_& m) {
       },
       py::arg("device"),
       "Waits for CUDA device `device`, then raises the first bad argument its kernels reported.");
+  m.def("set_nvrtc_wheel_dirs", &set_nvrtc_wheel_dirs, py::arg("dirs"),
+        "Directories of NVIDIA's NVRTC wheel, searched first for each NVRTC version (before its first use)");
   m.def("probe_cpu", []() -> py::dict {
     try {
       auto b = Engine::global().backend("cpu");

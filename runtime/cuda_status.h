@@ -18,6 +18,9 @@ struct CudaStatus {
   bool built = false;             ///< the library was built with the CUDA backend
   bool nvrtc_available = false;   ///< libnvrtc could be loaded
   std::string nvrtc_detail;       ///< its version, or why it could not be loaded
+  std::string nvrtc_version;      ///< "13.0" when loaded
+  std::string nvrtc_library;      ///< the file loaded, e.g. ".../nvidia/cu13/lib/libnvrtc.so.13"
+  std::string nvrtc_origin;       ///< "NVIDIA's NVRTC wheel", "the system" or "ROBOCACHE_NVRTC_LIBRARY"
   bool driver_available = false;  ///< libcuda could be loaded and cuInit succeeded
   std::string driver_detail;      ///< driver version, or why not
   std::vector<CudaDeviceInfo> devices;
@@ -36,5 +39,8 @@ double cuda_empty_launch_us(int device, void* stream, int calls);
 /// Waits for all work on CUDA device `ordinal`, then throws ArgumentError for the first bad
 /// argument its kernels found since the last check (docs/semantics.md, "Validation on the GPU").
 void cuda_synchronize(int ordinal);
+/// Where NVIDIA's NVRTC pip wheel put its libraries (the Python package passes them at import);
+/// searched before the system's NVRTC of the same version. Does nothing without the CUDA backend.
+void set_nvrtc_wheel_dirs(std::vector<std::string> dirs);
 
 }  // namespace robocache

@@ -21,6 +21,7 @@ std::shared_ptr<Backend> make_cuda_backend(const std::string&) { throw BackendUn
 
 double cuda_empty_launch_us(int, void*, int) { throw BackendUnavailable(kReason); }
 void cuda_synchronize(int) { throw BackendUnavailable(kReason); }
+void set_nvrtc_wheel_dirs(std::vector<std::string>) {}
 
 CudaStatus probe_cuda() {
   CudaStatus s;

@@ -5,11 +5,26 @@ from __future__ import annotations
 from ._native import _robocache as _native
 
 
+def _nvrtc_wheel_version():
+    """'nvidia-cuda-nvrtc 13.0.88': the installed NVRTC wheel's full version (nvrtcVersion has no patch)."""
+    from importlib import metadata
+
+    for name in ("nvidia-cuda-nvrtc", "nvidia-cuda-nvrtc-cu12"):
+        try:
+            return f"{name} {metadata.version(name)}"
+        except metadata.PackageNotFoundError:
+            pass
+    return None
+
+
 def check_installation() -> dict:
     """Says which backends work here and, for each that does not, why.
 
     Returns ``{"cpu": {"available": bool, ...}, "cuda": {"available": bool, ...}, "cache_dir": str}``;
-    an unavailable backend has a ``"reason"``.
+    an unavailable backend has a ``"reason"``. ``cuda`` also names the NVRTC in use:
+    ``nvrtc_version`` ("13.0"), ``nvrtc_library`` (the file loaded) and ``nvrtc_origin`` ("NVIDIA's
+    NVRTC wheel", "the system" or "ROBOCACHE_NVRTC_LIBRARY"), all None when none was found, and
+    ``nvrtc_wheel`` ("nvidia-cuda-nvrtc 13.0.88") when it came from that wheel.
     """
     cpu = dict(_native.probe_cpu())
     cuda_raw = _native.probe_cuda()
@@ -17,6 +32,10 @@ def check_installation() -> dict:
         "available": bool(cuda_raw["built"] and cuda_raw["driver_available"] and cuda_raw["devices"]),
         "compile_only": bool(cuda_raw["built"] and cuda_raw["nvrtc_available"]),
         "nvrtc": cuda_raw["nvrtc_detail"],
+        "nvrtc_version": cuda_raw["nvrtc_version"] or None,
+        "nvrtc_library": cuda_raw["nvrtc_library"] or None,
+        "nvrtc_origin": cuda_raw["nvrtc_origin"] or None,
+        "nvrtc_wheel": _nvrtc_wheel_version() if cuda_raw["nvrtc_origin"] == "NVIDIA's NVRTC wheel" else None,
         "driver": cuda_raw["driver_detail"],
         "devices": list(cuda_raw["devices"]),
     }
@@ -28,7 +47,7 @@ def check_installation() -> dict:
         else:
             cuda["reason"] = "the CUDA driver loaded but reports no devices"
         if cuda_raw["built"] and not cuda_raw["nvrtc_available"]:
-            cuda["reason"] += f"; NVRTC unavailable: {cuda_raw['nvrtc_detail']}"
+            cuda["reason"] += f"; {cuda_raw['nvrtc_detail']}"  # the detail starts "NVRTC unavailable: "
     return {"cpu": cpu, "cuda": cuda, "cache_dir": _native.cache_stats()["cache_dir"]}
 
 

@@ -1,6 +1,7 @@
 #include "runtime/cuda/dynamic_library.h"
 
 #include <dlfcn.h>
+#include <link.h>
 
 #include <fmt/format.h>
 
@@ -30,6 +31,12 @@ void* DynamicLibrary::require(const char* name) const {
                                          path_, name, err ? err : "symbol is null"));
   }
   return p;
+}
+
+std::string DynamicLibrary::file() const {
+  link_map* map = nullptr;
+  if (dlinfo(handle_, RTLD_DI_LINKMAP, &map) == 0 && map && map->l_name && *map->l_name) return map->l_name;
+  return path_;
 }
 
 }  // namespace robocache::cuda

@@ -18,6 +18,8 @@ class DynamicLibrary {
   void* require(const char* name) const;
   /// The candidate that loaded.
   const std::string& path() const { return path_; }
+  /// The file the loader picked for it (a bare soname resolved to its full path), else path().
+  std::string file() const;
 
  private:
   DynamicLibrary(void* handle, std::string path) : handle_(handle), path_(std::move(path)) {}

@@ -2,6 +2,8 @@
 
 #include <cstdlib>
 #include <memory>
+#include <mutex>
+#include <string_view>
 
 #include <fmt/format.h>
 
@@ -17,17 +19,55 @@ namespace {
 
 constexpr const char* kSonames[] = {"libnvrtc.so.13", "libnvrtc.so.12", "libnvrtc.so"};
 
+std::mutex& wheel_dirs_mutex() {
+  static std::mutex m;
+  return m;
+}
+
+std::vector<std::string>& wheel_dirs() {
+  static std::vector<std::string> dirs;
+  return dirs;
+}
+
+bool starts_with_dir(const std::string& path, const std::string& dir) {
+  return path.size() > dir.size() && path.compare(0, dir.size(), dir) == 0 && path[dir.size()] == '/';
+}
+
+// Which of the search's sources `candidate` belongs to, for check_installation().
+std::string origin_of(const std::string& candidate) {
+  if (const char* env = std::getenv("ROBOCACHE_NVRTC_LIBRARY"); env && *env) return "ROBOCACHE_NVRTC_LIBRARY";
+  std::lock_guard<std::mutex> lock(wheel_dirs_mutex());
+  for (const std::string& d : wheel_dirs())
+    if (starts_with_dir(candidate, d)) return "NVIDIA's NVRTC wheel";
+  return "the system";
+}
+
 struct NvrtcLoad {
   std::unique_ptr<NvrtcApi> api;
   std::string error;
 };
+
+// NVRTC opens its builtins library (libnvrtc-builtins.so.MAJOR.MINOR) by name at the first compile,
+// so only from the loader path: NVRTC 13.0 loaded from NVIDIA's wheel or $CUDA_HOME would fail
+// there. Loaded first from NVRTC's own directory, the by-name open finds it already in the process.
+// Best effort: where it is missing, NVRTC's own error says so at the first compile.
+void preload_builtins(const NvrtcApi& api) {
+  std::string::size_type slash = api.library.rfind('/');
+  if (slash == std::string::npos) return;
+  std::string path = fmt::format("{}/libnvrtc-builtins.so.{}.{}", api.library.substr(0, slash), api.major, api.minor);
+  try {
+    DynamicLibrary::open_first("NVRTC's builtins", {path});
+  } catch (const BackendUnavailable&) {
+  }
+}
 
 NvrtcLoad load_nvrtc() {
   NvrtcLoad out;
   try {
     DynamicLibrary lib = DynamicLibrary::open_first("NVRTC (libnvrtc)", nvrtc_library_candidates());
     auto api = std::make_unique<NvrtcApi>();
-    api->library = lib.path();
+    api->library = lib.file();
+    api->origin = origin_of(lib.path());
 #define ROBOCACHE_RESOLVE_ENTRY(fn) \
   api->fn = reinterpret_cast<decltype(api->fn)>(lib.require(ROBOCACHE_SYMBOL_NAME(fn)));
     ROBOCACHE_NVRTC_FUNCTIONS(ROBOCACHE_RESOLVE_ENTRY)
@@ -42,6 +82,7 @@ NvrtcLoad load_nvrtc() {
       if (nvrtcResult r = api->nvrtcGetSupportedArchs(api->supported_archs.data()); r != NVRTC_SUCCESS)
         throw BackendUnavailable(fmt::format("nvrtcGetSupportedArchs failed: {}", api->describe(r)));
     }
+    preload_builtins(*api);
     out.api = std::move(api);
   } catch (const BackendUnavailable& e) {
     out.error = e.what();
@@ -54,13 +95,32 @@ NvrtcLoad load_nvrtc() {
 std::vector<std::string> nvrtc_library_candidates() {
   // An explicit choice is not second-guessed: falling back to another NVRTC would hide the mistake.
   if (const char* env = std::getenv("ROBOCACHE_NVRTC_LIBRARY"); env && *env) return {env};
-  std::vector<std::string> out(std::begin(kSonames), std::end(kSonames));
-  std::vector<std::string> dirs;
-  if (const char* home = std::getenv("CUDA_HOME"); home && *home) dirs.push_back(std::string(home) + "/lib64");
-  dirs.push_back("/usr/local/cuda/lib64");
-  for (const std::string& d : dirs)
-    for (const char* name : kSonames) out.push_back(d + "/" + name);
+  std::vector<std::string> wheels;
+  {
+    std::lock_guard<std::mutex> lock(wheel_dirs_mutex());
+    wheels = wheel_dirs();
+  }
+  std::vector<std::string> toolkits;
+  if (const char* home = std::getenv("CUDA_HOME"); home && *home) toolkits.push_back(std::string(home) + "/lib64");
+  toolkits.push_back("/usr/local/cuda/lib64");
+  // Newest first, so an older NVRTC that another package's wheel brings (torch's CUDA 12 one) never
+  // hides a newer system one; for one version the environment's wheel, installed for it, comes first.
+  std::vector<std::string> out;
+  for (const char* name : kSonames) {
+    bool versioned = std::string_view(name) != "libnvrtc.so";
+    if (versioned)
+      for (const std::string& d : wheels) out.push_back(d + "/" + name);
+    out.push_back(name);
+    for (const std::string& d : toolkits) out.push_back(d + "/" + name);
+  }
   return out;
+}
+
+void set_nvrtc_wheel_dirs(std::vector<std::string> dirs) {
+  for (std::string& d : dirs)
+    while (d.size() > 1 && d.back() == '/') d.pop_back();
+  std::lock_guard<std::mutex> lock(wheel_dirs_mutex());
+  wheel_dirs() = std::move(dirs);
 }
 
 std::string NvrtcApi::version_string() const { return fmt::format("{}.{}", major, minor); }

@@ -30,8 +30,10 @@ struct NvrtcApi {
   ROBOCACHE_NVRTC_FUNCTIONS(ROBOCACHE_DECLARE_ENTRY)
 #undef ROBOCACHE_DECLARE_ENTRY
 
-  /// The library file that was loaded.
+  /// The library file that was loaded, as a full path where the loader tells it.
   std::string library;
+  /// Where it came from: "ROBOCACHE_NVRTC_LIBRARY", "NVIDIA's NVRTC wheel" or "the system".
+  std::string origin;
   /// nvrtcVersion's major and minor.
   int major = 0, minor = 0;
   /// SM numbers this NVRTC can compile for (e.g. 75, 80, ..., 120), ascending.
@@ -46,9 +48,14 @@ struct NvrtcApi {
 };
 
 /// The NVRTC table, loaded on first use (thread safe); throws BackendUnavailable with what was tried.
-/// Search order: $ROBOCACHE_NVRTC_LIBRARY alone when set; else libnvrtc.so.13, libnvrtc.so.12,
-/// libnvrtc.so on the loader path, then the same names in $CUDA_HOME/lib64 and /usr/local/cuda/lib64.
+/// Search order: $ROBOCACHE_NVRTC_LIBRARY alone when set; else the newest version first
+/// (libnvrtc.so.13, then .12, then libnvrtc.so), and for each: the wheel directories given to
+/// set_nvrtc_wheel_dirs(), the loader path, $CUDA_HOME/lib64, /usr/local/cuda/lib64.
 const NvrtcApi& nvrtc_api();
+
+/// Directories holding NVIDIA's NVRTC pip wheel's libraries (site-packages/nvidia/cu13/lib), which
+/// the Python package finds on sys.path; they count only when set before NVRTC is first loaded.
+void set_nvrtc_wheel_dirs(std::vector<std::string> dirs);
 
 /// The candidates nvrtc_api() tries, in order (exposed for diagnostics and tests).
 std::vector<std::string> nvrtc_library_candidates();

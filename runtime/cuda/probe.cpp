@@ -16,7 +16,10 @@ void probe_nvrtc(CudaStatus& s) {
   try {
     const cuda::NvrtcApi& n = cuda::nvrtc_api();
     s.nvrtc_available = true;
-    s.nvrtc_detail = fmt::format("NVRTC {} ({})", n.version_string(), n.library);
+    s.nvrtc_detail = fmt::format("NVRTC {} ({}, from {})", n.version_string(), n.library, n.origin);
+    s.nvrtc_version = n.version_string();
+    s.nvrtc_library = n.library;
+    s.nvrtc_origin = n.origin;
   } catch (const std::exception& e) {
     s.nvrtc_detail = e.what();
   }
@@ -47,6 +50,8 @@ void probe_driver(CudaStatus& s) {
 }
 
 }  // namespace
+
+void set_nvrtc_wheel_dirs(std::vector<std::string> dirs) { cuda::set_nvrtc_wheel_dirs(std::move(dirs)); }
 
 CudaStatus probe_cuda() {
   CudaStatus s;

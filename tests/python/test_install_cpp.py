@@ -1,5 +1,7 @@
 """The installed C++ package: `cmake --install` of the built library into a temporary prefix, then
 the consumer project examples/embed_cpp configured with find_package(robocache), built and run.
+And the C++ user's plain `cmake -S . -B build && cmake --build build && cmake --install build` in a
+shell whose Python has no packages (no pybind11): the module is skipped, the library installs.
 
 The library comes from ROBOCACHE_BUILD_DIR (default build/, what scripts/setup.sh builds). The C++
 embedding guide's cpp/cmake blocks and its robot config must be the example's files, so the guide
@@ -9,7 +11,9 @@ shows what this test builds.
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -107,3 +111,59 @@ def test_consumer_reports_a_bad_robot_config_by_field(consumer, tmp_path):
                           env=dict(_env(), ROBOCACHE_CACHE_DIR=str(tmp_path / "cache")))
     assert proc.returncode == 2
     assert "bad spec" in proc.stderr and "groups[1].size" in proc.stderr, proc.stderr
+
+
+@pytest.fixture(scope="module")
+def plain_build(tmp_path_factory) -> tuple:
+    """The README's C++ commands on this checkout, in a shell whose Python is an empty venv (no
+    pybind11, no numpy): the project venv is off PATH. Returns (prefix, configure output)."""
+    tmp = tmp_path_factory.mktemp("plain")
+    venv = tmp / "empty-venv"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True, timeout=300)
+    env = _env()
+    env.pop("PYTHONPATH", None)
+    own_bin = Path(sys.executable).parent.resolve()  # the project venv's bin/, with pybind11
+    path = [p for p in env.get("PATH", "").split(os.pathsep)
+            if p and Path(p).resolve() != own_bin and not Path(p).resolve().is_relative_to(ROOT)]
+    env.update(PATH=os.pathsep.join([str(venv / "bin"), *path]), VIRTUAL_ENV=str(venv))
+    assert subprocess.run([venv / "bin" / "python", "-c", "import pybind11"], env=env,
+                          capture_output=True).returncode != 0, "the empty venv should lack pybind11"
+    # The commands exactly; through the environment, a fresh tree beside build/ (gitignored) built by
+    # Ninja through ccache where they are installed, so what build/ compiled is reused (same flags,
+    # same paths relative to the tree): faster, and the same objects.
+    build, prefix = ROOT / "build-plain-cmake", tmp / "prefix"
+    shutil.rmtree(build, ignore_errors=True)
+    if shutil.which("ninja"):
+        env["CMAKE_GENERATOR"] = "Ninja"
+    if shutil.which("ccache"):
+        env["CMAKE_CXX_COMPILER_LAUNCHER"] = "ccache"
+    configure = _run(["cmake", "-S", ROOT, "-B", build], ROOT, env)
+    _run(["cmake", "--build", build], ROOT, env, timeout=3600)
+    _run(["cmake", "--install", build, "--prefix", prefix], ROOT, env)
+    return prefix, configure.stdout
+
+
+def test_plain_cmake_without_python_packages_skips_the_module_and_installs(plain_build, tmp_path):
+    prefix, configure = plain_build
+    notices = [line for line in configure.splitlines() if "Python module skipped" in line]
+    assert len(notices) == 1 and "pybind11 not found" in notices[0], configure
+    assert list(prefix.glob("lib*/librobocache.a")) and (prefix / "include/robocache/robocache.h").exists()
+
+    build = tmp_path / "consumer"
+    _run(["cmake", "-S", EXAMPLE, "-B", build, f"-DCMAKE_PREFIX_PATH={prefix}", "-DCMAKE_BUILD_TYPE=Release"],
+         ROOT, _env())
+    _run(["cmake", "--build", build], ROOT, _env(), timeout=600)
+    config = next(prefix.glob("lib*/cmake/robocache/robocacheConfig.cmake"))
+    if "set(robocache_HAVE_LLVM OFF)" in config.read_text():
+        pytest.skip("built without LLVM here: the consumer links but has no CPU backend to run on")
+    run = _run([build / "embed_cpp", EXAMPLE / "robot.json"], tmp_path,
+               dict(_env(), ROBOCACHE_CACHE_DIR=str(tmp_path / "cache")))
+    assert "target cpu" in run.stdout, run.stdout
+
+
+def test_configure_without_googletest_skips_the_tests_in_one_line(tmp_path):
+    # A machine without libgtest-dev, as CMake's switch for a package it must not find.
+    proc = _run(["cmake", "-S", ROOT, "-B", tmp_path / "build", "-DCMAKE_DISABLE_FIND_PACKAGE_GTest=ON",
+                 "-DROBOCACHE_BUILD_PYTHON=OFF"], ROOT, _env())
+    notices = [line for line in proc.stdout.splitlines() if "tests skipped" in line]
+    assert len(notices) == 1 and "GoogleTest not found" in notices[0], proc.stdout

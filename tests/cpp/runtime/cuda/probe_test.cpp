@@ -1,7 +1,11 @@
 // probe_cuda() never throws and says why each half of CUDA is or is not usable.
 #include <gtest/gtest.h>
 
+#include <dlfcn.h>
+
+#include <algorithm>
 #include <cstdlib>
+#include <fstream>
 
 #include "runtime/cuda_status.h"
 
@@ -78,12 +82,27 @@ class ScopedEnv {
 TEST(NvrtcLibrary, SearchOrder) {
   ScopedEnv lib("ROBOCACHE_NVRTC_LIBRARY", nullptr);
   ScopedEnv home("CUDA_HOME", "/opt/cuda-x");
+  cuda::set_nvrtc_wheel_dirs({});
   EXPECT_EQ(cuda::nvrtc_library_candidates(),
-            (std::vector<std::string>{"libnvrtc.so.13", "libnvrtc.so.12", "libnvrtc.so",
-                                      "/opt/cuda-x/lib64/libnvrtc.so.13", "/opt/cuda-x/lib64/libnvrtc.so.12",
-                                      "/opt/cuda-x/lib64/libnvrtc.so", "/usr/local/cuda/lib64/libnvrtc.so.13",
-                                      "/usr/local/cuda/lib64/libnvrtc.so.12",
+            (std::vector<std::string>{"libnvrtc.so.13", "/opt/cuda-x/lib64/libnvrtc.so.13",
+                                      "/usr/local/cuda/lib64/libnvrtc.so.13", "libnvrtc.so.12",
+                                      "/opt/cuda-x/lib64/libnvrtc.so.12", "/usr/local/cuda/lib64/libnvrtc.so.12",
+                                      "libnvrtc.so", "/opt/cuda-x/lib64/libnvrtc.so",
                                       "/usr/local/cuda/lib64/libnvrtc.so"}));
+}
+
+TEST(NvrtcLibrary, WheelDirectoriesComeFirstForEachVersion) {
+  ScopedEnv lib("ROBOCACHE_NVRTC_LIBRARY", nullptr);
+  ScopedEnv home("CUDA_HOME", nullptr);
+  cuda::set_nvrtc_wheel_dirs({"/venv/site-packages/nvidia/cu13/lib/"});
+  std::vector<std::string> c = cuda::nvrtc_library_candidates();
+  cuda::set_nvrtc_wheel_dirs({});
+  ASSERT_GE(c.size(), 4u);
+  EXPECT_EQ(c[0], "/venv/site-packages/nvidia/cu13/lib/libnvrtc.so.13");
+  EXPECT_EQ(c[1], "libnvrtc.so.13");
+  // A CUDA 12 wheel never outranks a system NVRTC 13: versions first, then where.
+  EXPECT_EQ(c[3], "/venv/site-packages/nvidia/cu13/lib/libnvrtc.so.12");
+  EXPECT_EQ(std::count(c.begin(), c.end(), "/venv/site-packages/nvidia/cu13/lib/libnvrtc.so"), 0);
 }
 
 TEST(NvrtcLibrary, ExplicitChoiceIsTheOnlyCandidate) {
@@ -97,6 +116,10 @@ TEST(NvrtcLibrary, LoadsAndKnowsSm90) {
     EXPECT_GE(api.major, 12);
     EXPECT_NE(std::find(api.supported_archs.begin(), api.supported_archs.end(), 90), api.supported_archs.end());
     EXPECT_EQ(api.describe(NVRTC_ERROR_COMPILATION), "NVRTC_ERROR_COMPILATION");
+    // Its builtins library, from NVRTC's own directory, is in the process before the first compile.
+    std::string dir = api.library.substr(0, api.library.rfind('/'));
+    std::string builtins = dir + "/libnvrtc-builtins.so." + api.version_string();
+    if (std::ifstream(builtins).good()) EXPECT_NE(dlopen(builtins.c_str(), RTLD_LAZY | RTLD_NOLOAD), nullptr) << builtins;
   } catch (const std::exception& e) {
     GTEST_SKIP() << e.what();
   }
