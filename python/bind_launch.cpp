@@ -281,6 +281,8 @@ py::object run(const CompiledKernel& k, CallArrays& c, bool validate, py::object
       k.run(c.views, c.scalars, result->second, *stream, validate);
     }
     return std::move(result->first);
+  } catch (const DeviceArgumentError&) {
+    throw;  // an earlier kernel's report, given once: retrying on the general path would lose it
   } catch (const ArgumentError&) {
     // The general path repeats the checks and raises the error with its full context.
     return py::none();

@@ -21,7 +21,7 @@ void throw_error(std::uint64_t word) {
                      : reason == kNanTime        ? "holds a NaN source time"
                      : reason == kDecreasingTime ? "has source times that decrease"
                                                  : "is invalid";
-  throw ArgumentError(name, fmt::format("batch row {} {}; found on the GPU by an earlier call, whose output for that "
+  throw DeviceArgumentError(name, fmt::format("batch row {} {}; found on the GPU by an earlier call, whose output for that "
                                         "row was written as NaN (nothing past the row's length was read)",
                                         row, what));
 }

@@ -13,7 +13,7 @@ enum Op : std::uint64_t { kOpResample = 1, kOpFuse = 2, kOpVoxelize = 3 };
 
 /// The argument index (bits 8-15) is a fuse modality's; the batch row fills bits 16-63.
 
-/// Throws ArgumentError naming the argument, row and reason a non-zero word describes.
+/// Throws DeviceArgumentError naming the argument, row and reason a non-zero word describes.
 [[noreturn]] void throw_error(std::uint64_t word);
 
 }  // namespace robocache::device_error

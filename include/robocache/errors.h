@@ -33,6 +33,15 @@ class ArgumentError : public std::invalid_argument {
   std::string argument_;
 };
 
+/// A bad argument a CUDA kernel of an earlier call found on the device (a length out of range, a
+/// NaN or decreasing source time), reported once by the next launch on that device or by a
+/// synchronisation. Unlike other argument errors it is about data already consumed, so a caller
+/// must not retry the call another way to get a better message: it rethrows it as it is.
+class DeviceArgumentError : public ArgumentError {
+ public:
+  using ArgumentError::ArgumentError;
+};
+
 /// Code generation or compilation failed (Python: robocache.CompileError).
 class CompileError : public std::runtime_error {
  public:

@@ -13,7 +13,7 @@ namespace {
 std::string message_of(std::uint64_t word, std::string* argument = nullptr) {
   try {
     device_error::throw_error(word);
-  } catch (const ArgumentError& e) {
+  } catch (const DeviceArgumentError& e) {  // its own type: the fast paths rethrow it, never retry
     if (argument) *argument = e.argument();
     return e.what();
   }
