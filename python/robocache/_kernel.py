@@ -38,6 +38,8 @@ def _spec_json(spec: SpecLike) -> str:
 def _check_validate(validate) -> bool:
     """`validate=` as a bool: True, False or a numpy bool; anything else (a string such as "no", None,
     a number) is refused, since truthiness would silently turn "no" into True."""
+    import numpy as np  # only on this rare path: the module itself imports nothing heavy
+
     if isinstance(validate, np.bool_):
         return bool(validate)
     shown = repr(validate)
