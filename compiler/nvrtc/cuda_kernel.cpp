@@ -80,7 +80,8 @@ class CudaLoadedKernel final : public LoadedKernel {
         tiles_per_row > kMaxGridX / work.rows ? kMaxGridX : std::min(kMaxGridX, work.rows * tiles_per_row);
     const std::int64_t grid = tiles > kMaxGridX / parts ? kMaxGridX : tiles * parts;
     cuda::ScopedContext scope(k.context.get());
-    // The kernel takes one by-value struct of 16 slots; cuLaunchKernel copies it at the call.
+    // The kernel takes one by-value struct of KernelArgs::kMaxSlots slots; cuLaunchKernel copies it
+    // at the call.
     void* params[] = {a.slots.data()};
     ROBOCACHE_CU_CHECK(driver_, cuLaunchKernel, k.function, static_cast<unsigned>(grid), 1, 1,
                        static_cast<unsigned>(code_.config.block_threads), 1, 1,

@@ -25,19 +25,8 @@ struct EmulatedDim3 {
 inline thread_local EmulatedDim3 threadIdx, blockIdx;
 inline EmulatedDim3 gridDim;
 inline thread_local std::barrier<>* emulated_block_barrier = nullptr;
-// Warp votes: each lane posts its predicate, the warp meets, every lane reads all 32, and meets
-// again before the next vote reuses the slots.
+// __syncwarp: the 32 threads of a warp meet.
 inline thread_local std::barrier<>* emulated_warp_barrier = nullptr;
-inline thread_local unsigned* emulated_warp_votes = nullptr;
-inline unsigned __ballot_sync(unsigned, bool pred) {
-  emulated_warp_votes[threadIdx.x & 31u] = pred ? 1u : 0u;
-  emulated_warp_barrier->arrive_and_wait();
-  unsigned mask = 0;
-  for (unsigned lane = 0; lane < 32; ++lane) mask |= emulated_warp_votes[lane] << lane;
-  emulated_warp_barrier->arrive_and_wait();
-  return mask;
-}
-inline int __popc(unsigned x) { return std::popcount(x); }
 inline void __syncwarp() { emulated_warp_barrier->arrive_and_wait(); }
 // __syncthreads_or: every thread posts its predicate, the block meets, all read, and meet again
 // before thread 0 clears the slot for the next call.
@@ -126,14 +115,12 @@ void run_blocks(void (*kernel)(RcArgs), const KernelArgs& a, unsigned grid) {
   std::barrier<> barrier(BlockThreads);
   std::vector<std::unique_ptr<std::barrier<>>> warp_barriers;
   for (int w = 0; w < BlockThreads / 32; ++w) warp_barriers.push_back(std::make_unique<std::barrier<>>(32));
-  std::vector<unsigned> votes(BlockThreads);
   std::vector<std::thread> threads;
   for (int t = 0; t < BlockThreads; ++t) {
     threads.emplace_back([&, t] {
       threadIdx.x = static_cast<unsigned>(t);
       emulated_block_barrier = &barrier;
       emulated_warp_barrier = warp_barriers[static_cast<std::size_t>(t / 32)].get();
-      emulated_warp_votes = votes.data() + (t / 32) * 32;
       for (unsigned b = 0; b < grid; ++b) {
         blockIdx.x = b;
         kernel(args);
