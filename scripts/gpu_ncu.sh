@@ -10,7 +10,14 @@ export ROBOCACHE_CACHE_DIR=${ROBOCACHE_CACHE_DIR:-/tmp/robocache-bench-cache}
 metrics=gpu__time_duration.sum,dram__throughput.avg.pct_of_peak_sustained_elapsed,sm__throughput.avg.pct_of_peak_sustained_elapsed
 metrics=$metrics,sm__warps_active.avg.pct_of_peak_sustained_active,launch__registers_per_thread,launch__grid_size
 metrics=$metrics,launch__block_size,dram__bytes.sum,lts__t_bytes.sum,smsp__average_warp_latency_issue_stalled_long_scoreboard.ratio
-ncu --metrics "$metrics" --kernel-name regex:'resample|fuse|voxelize' --csv \
+# Where warps wait (share of active warp cycles) and how busy the issue slots are: compute- versus
+# latency-bound.
+metrics=$metrics,smsp__issue_active.avg.pct_of_peak_sustained_active,launch__occupancy_limit_registers
+metrics=$metrics,smsp__warp_issue_stalled_long_scoreboard_per_warp_active.pct,smsp__warp_issue_stalled_barrier_per_warp_active.pct
+metrics=$metrics,smsp__warp_issue_stalled_lg_throttle_per_warp_active.pct,smsp__warp_issue_stalled_math_pipe_throttle_per_warp_active.pct
+metrics=$metrics,smsp__warp_issue_stalled_wait_per_warp_active.pct,smsp__warp_issue_stalled_short_scoreboard_per_warp_active.pct
+metrics=$metrics,smsp__warp_issue_stalled_mio_throttle_per_warp_active.pct,smsp__warp_issue_stalled_no_instruction_per_warp_active.pct
+ncu --clock-control none --metrics "$metrics" --kernel-name regex:'resample|fuse|voxelize' --csv \
   python3 bench/ncu_cases.py "$@" > "$OUT/ncu.csv" 2> "$OUT/ncu.err" || { tail -20 "$OUT/ncu.err"; exit 1; }
 python3 - "$OUT/ncu.csv" <<'PY'
 import csv, sys
