@@ -251,7 +251,7 @@ def resample_case(B, S, T, D, dtype, time_dtype=torch.float32, interp="linear"):
             tgt = clock(B, T, T / 10.0, seed + 1, torch.float64, t0=EPOCH + 0.05)
         data = values((B, S, D), dtype, seed + 2)
         per = {"linear": 2, "nearest": 1, "previous": 1, "cubic": 4}[interp]
-        moved = B * rows_read(S, T, per) * D * data.element_size() + nbytes(src, tgt, data[:, :T])
+        moved = B * (rows_read(S, T, per) + T) * D * data.element_size() + nbytes(src, tgt)  # rows read, output
         forms = RESAMPLE_FORMS if interp == "linear" else {"nearest": eager_nearest}
         spec = {"op": "resample", "dtype": DNAME[dtype], "time_dtype": DNAME[time_dtype], "dim": D, "interp": interp}
         return {"rc": lambda: robocache.resample_trajectories(data, src, tgt, interp=interp),

@@ -572,7 +572,7 @@ __device__ __forceinline__ void sweep_simple(const State& st, const V* __restric
   using Blend = typename Ops::Blend;
   using Vec = VecOf<V, W>;
   constexpr int kChunks = D / W;
-  constexpr int U = 4;
+  constexpr int U = 2;
   const int pairs = m * Slice;
   for (int base = 0; base < pairs; base += 32 * U) {
     Vec lo[U], hi[U];
@@ -618,7 +618,10 @@ __device__ __forceinline__ void sweep_simple(const State& st, const V* __restric
   }
 }
 
-// The same for channel groups, cubic and slerp: each pair is evaluated by its group.
+// The same for channel groups, cubic and slerp: each pair is evaluated by its group. Pair p is
+// (target p % m, chunk c0 + p / m): the lanes of a warp take the same chunk of different targets,
+// so they run the same group's code together (a slerp group's four channels are computed by the
+// lanes of its first chunk, all 32 at once, not by one lane in eight).
 template <class V, int D, int OutStride, int W, int Slice, class State, class... Gs>
 __device__ __forceinline__ void sweep_general(const State& st, const V* __restrict__ row, long long L, int m, int c0,
                                               V* __restrict__ out_tile, int lane) {
@@ -626,8 +629,9 @@ __device__ __forceinline__ void sweep_general(const State& st, const V* __restri
   const int pairs = m * Slice;
 #pragma unroll 2
   for (int p = lane; p < pairs; p += 32) {
-    const int i = p / Slice;
-    const int chunk = c0 + (p - i * Slice);
+    const int k = p / m;
+    const int i = p - k * m;
+    const int chunk = c0 + k;
     if (chunk >= kChunks) continue;
     const int c = chunk * W;
     V* o = out_tile + static_cast<long long>(i) * OutStride + c;
@@ -638,6 +642,9 @@ __device__ __forceinline__ void sweep_general(const State& st, const V* __restri
 // Stages the row's first L source times in shared memory when they fit (stage_cap elements) and,
 // with validate, checks them. Every thread of the block calls it with the same arguments (it
 // holds barriers when it reads anything). Returns the device_error reason of a bad row, else 0.
+// A staged row is read from global memory once (each time by one thread) and its order checked
+// in shared memory; a row too long to stage is checked in global memory (each thread compares
+// its sample with the next).
 template <class Time, int BlockThreads>
 __device__ __forceinline__ unsigned long long prepare_row(const Time* __restrict__ t, long long L, long long S,
                                                           bool validate, long long stage_cap, Time* stage,
@@ -649,35 +656,51 @@ __device__ __forceinline__ unsigned long long prepare_row(const Time* __restrict
   bool nan = false, down = false;
   // kLoads loads in flight per thread (a loop of one load at a time would pay DRAM latency once
   // per kLoads * BlockThreads samples instead of once per pass).
-  constexpr int kLoads = 8;
-  for (long long base = threadIdx.x; base < L; base += static_cast<long long>(kLoads) * BlockThreads) {
-    Time v[kLoads], w[kLoads];
+  constexpr int kLoads = sizeof(Time) == 4 ? 8 : 4;
+  if (staged) {
+    for (long long base = threadIdx.x; base < L; base += static_cast<long long>(kLoads) * BlockThreads) {
+      Time v[kLoads];
 #pragma unroll
-    for (int k = 0; k < kLoads; ++k) {
-      const long long j = base + static_cast<long long>(k) * BlockThreads;
-      if (j < L) {
-        v[k] = t[j];
-        if (validate && j + 1 < L) w[k] = t[j + 1];
+      for (int k = 0; k < kLoads; ++k) {
+        const long long j = base + static_cast<long long>(k) * BlockThreads;
+        if (j < L) v[k] = t[j];
+      }
+#pragma unroll
+      for (int k = 0; k < kLoads; ++k) {
+        const long long j = base + static_cast<long long>(k) * BlockThreads;
+        if (j < L) {
+          stage[j] = v[k];
+          nan = nan || v[k] != v[k];
+        }
       }
     }
+    __syncthreads();
+    if (!validate) return 0;
+    for (long long j = threadIdx.x; j + 1 < L; j += BlockThreads) down = down || stage[j + 1] < stage[j];
+  } else {
+    for (long long base = threadIdx.x; base < L; base += static_cast<long long>(kLoads) * BlockThreads) {
+      Time v[kLoads], w[kLoads];
 #pragma unroll
-    for (int k = 0; k < kLoads; ++k) {
-      const long long j = base + static_cast<long long>(k) * BlockThreads;
-      if (j < L) {
-        if (staged) stage[j] = v[k];
-        if (validate) {
-          if (v[k] != v[k]) {
-            nan = true;
-          } else if (j + 1 < L && w[k] < v[k]) {
-            down = true;
-          }
+      for (int k = 0; k < kLoads; ++k) {
+        const long long j = base + static_cast<long long>(k) * BlockThreads;
+        if (j < L) {
+          v[k] = t[j];
+          if (j + 1 < L) w[k] = t[j + 1];
+        }
+      }
+#pragma unroll
+      for (int k = 0; k < kLoads; ++k) {
+        const long long j = base + static_cast<long long>(k) * BlockThreads;
+        if (j < L) {
+          nan = nan || v[k] != v[k];
+          down = down || (j + 1 < L && w[k] < v[k]);
         }
       }
     }
   }
-  const bool any_nan = __syncthreads_or(nan) != 0;
-  const bool any_down = __syncthreads_or(down) != 0;
-  return any_nan ? device_error::kNanTime : any_down ? device_error::kDecreasingTime : 0;
+  // One barrier when the row is good (the usual case); a second tells the two reasons apart.
+  if (__syncthreads_or(nan || down) == 0) return 0;
+  return __syncthreads_or(nan) != 0 ? device_error::kNanTime : device_error::kDecreasingTime;
 }
 
 // One block's tile of n consecutive targets of one row (x_row) against one source stream: its
@@ -693,16 +716,21 @@ __device__ __forceinline__ void process_tile(State* states, Time* stage, long lo
   using Simple = SimpleSweep<Gs...>;
   constexpr int kWarps = BlockThreads / 32;
   constexpr int kChunks = D / W;
-  // Chunks a warp streams per search: at most 8 (two rounds of the sweep's U loads per lane), in
+  // Chunks a warp streams per search: at most 4 (two rounds of the sweep's U loads per lane), in
   // equal slices, so wide rows spread over several warps and even a short batch keeps the memory
-  // busy, while narrow rows pay one search per target.
-  constexpr int kSlices = (kChunks + 7) / 8;
+  // busy, while narrow rows pay one search per target. (A search in staged times costs a few
+  // shared-memory reads; a round of loads, a trip to DRAM.)
+  constexpr int kSlices = (kChunks + 3) / 4;
   constexpr int kSlice = (kChunks + kSlices - 1) / kSlices;
+  const int warp = static_cast<int>(threadIdx.x >> 5), lane = static_cast<int>(threadIdx.x & 31u);
+  // The warp's first target time is loaded before the row is staged, so its latency hides under
+  // the staging's: small launches are a chain of such round trips.
+  const int first = warp / kSlices * 32 + lane;
+  const Time x_first = first < n ? x_row[first] : Time(0);
   bool staged = false;
   const unsigned long long reason = prepare_row<Time, BlockThreads>(t, L, S, validate, stage_cap, stage, staged);
   if (reason != 0 && threadIdx.x == 0) device_error::report(err, where | reason);
   const Time* s = staged ? stage : t;
-  const int warp = static_cast<int>(threadIdx.x >> 5), lane = static_cast<int>(threadIdx.x & 31u);
   State& st = states[warp];
   const int units = ((n + 31) >> 5) * kSlices;
   for (int u = warp; u < units; u += kWarps) {
@@ -715,7 +743,7 @@ __device__ __forceinline__ void process_tile(State* states, Time* stage, long lo
         st.left[lane] = 0;
         if constexpr (State::kNear) st.near[lane] = 0;
       } else {
-        find_target<Blend, Search>(st, lane, s, L, x_row[wt * 32 + lane]);
+        find_target<Blend, Search>(st, lane, s, L, u == warp ? x_first : x_row[wt * 32 + lane]);
       }
     }
     __syncwarp();
@@ -745,7 +773,7 @@ struct ModeFlags {
 // Blocks an SM should hold at once: 768 threads' worth (at most 85 registers a thread), enough
 // warps with loads in flight to cover DRAM latency without spilling the unrolled sweep.
 template <int BlockThreads>
-constexpr int kMinBlocks = BlockThreads >= 768 ? 1 : 768 / BlockThreads;
+constexpr int kMinBlocks = BlockThreads >= 1024 ? 1 : 1024 / BlockThreads;
 
 // Targets per block: the launch's choice (slot), else the template's.
 __device__ __forceinline__ long long tile_targets(unsigned long long slot, int fallback) {
