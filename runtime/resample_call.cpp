@@ -77,7 +77,7 @@ void add_stream_cost(WorkShape& work, std::int64_t samples, std::int64_t dim, DT
   work.item_bytes += 3 * dim * esz;  // two source rows read, one output row written
   if (staged || device_checks) work.row_bytes += times;
   if (staged) work.shared_bytes = std::max(work.shared_bytes, times);
-  work.units_per_32 = std::max(work.units_per_32, (dim * esz + 63) / 64);  // 4 16-byte chunks a unit
+  work.units_per_32 = std::max(work.units_per_32, (dim * esz + 127) / 128);  // 8 16-byte chunks a unit
 }
 
 OutputSpec plan_resample(const ResampleSpec& spec, const std::vector<ArrayView>& arrays) {

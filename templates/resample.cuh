@@ -643,8 +643,7 @@ __device__ __forceinline__ void sweep_general(const State& st, const V* __restri
 // with validate, checks them. Every thread of the block calls it with the same arguments (it
 // holds barriers when it reads anything). Returns the device_error reason of a bad row, else 0.
 // A staged row is read from global memory once (each time by one thread) and its order checked
-// in shared memory; a row too long to stage is checked in global memory (each thread compares
-// its sample with the next).
+// in shared memory; a row too long to stage is checked in global memory.
 template <class Time, int BlockThreads>
 __device__ __forceinline__ unsigned long long prepare_row(const Time* __restrict__ t, long long L, long long S,
                                                           bool validate, long long stage_cap, Time* stage,
@@ -678,23 +677,17 @@ __device__ __forceinline__ unsigned long long prepare_row(const Time* __restrict
     if (!validate) return 0;
     for (long long j = threadIdx.x; j + 1 < L; j += BlockThreads) down = down || stage[j + 1] < stage[j];
   } else {
-    for (long long base = threadIdx.x; base < L; base += static_cast<long long>(kLoads) * BlockThreads) {
-      Time v[kLoads], w[kLoads];
+    // Each thread checks kLoads consecutive samples and the one after (clamped to the row, so
+    // every load is in bounds and unconditional).
+    for (long long j0 = static_cast<long long>(threadIdx.x) * kLoads; j0 < L;
+         j0 += static_cast<long long>(kLoads) * BlockThreads) {
+      Time v[kLoads + 1];
+#pragma unroll
+      for (int k = 0; k <= kLoads; ++k) v[k] = t[j0 + k < L ? j0 + k : L - 1];
 #pragma unroll
       for (int k = 0; k < kLoads; ++k) {
-        const long long j = base + static_cast<long long>(k) * BlockThreads;
-        if (j < L) {
-          v[k] = t[j];
-          if (j + 1 < L) w[k] = t[j + 1];
-        }
-      }
-#pragma unroll
-      for (int k = 0; k < kLoads; ++k) {
-        const long long j = base + static_cast<long long>(k) * BlockThreads;
-        if (j < L) {
-          nan = nan || v[k] != v[k];
-          down = down || (j + 1 < L && w[k] < v[k]);
-        }
+        if (j0 + k < L) nan = nan || v[k] != v[k];
+        if (j0 + k + 1 < L) down = down || v[k + 1] < v[k];
       }
     }
   }
@@ -716,11 +709,11 @@ __device__ __forceinline__ void process_tile(State* states, Time* stage, long lo
   using Simple = SimpleSweep<Gs...>;
   constexpr int kWarps = BlockThreads / 32;
   constexpr int kChunks = D / W;
-  // Chunks a warp streams per search: at most 4 (two rounds of the sweep's U loads per lane), in
-  // equal slices, so wide rows spread over several warps and even a short batch keeps the memory
-  // busy, while narrow rows pay one search per target. (A search in staged times costs a few
-  // shared-memory reads; a round of loads, a trip to DRAM.)
-  constexpr int kSlices = (kChunks + 3) / 4;
+  // Chunks a warp streams per search: at most 8, in equal slices, so wide rows spread over
+  // several warps and even a short batch keeps the memory busy, while narrow rows pay one search
+  // per target. (Narrower slices cost more searches and, on rows not aligned to 32 bytes, more
+  // partly written sectors: measured slower on the H200.)
+  constexpr int kSlices = (kChunks + 7) / 8;
   constexpr int kSlice = (kChunks + kSlices - 1) / kSlices;
   const int warp = static_cast<int>(threadIdx.x >> 5), lane = static_cast<int>(threadIdx.x & 31u);
   // The warp's first target time is loaded before the row is staged, so its latency hides under

@@ -38,7 +38,7 @@ struct DeviceKernel {
 
 // Targets per block for a launch whose tiles are sized at launch time (WorkShape::tile_slot):
 // enough 32-target units to keep every warp of the block busy, but smaller (down to 32) while the
-// grid would not give every SM two blocks; then larger tiles while the
+// grid would leave half the SMs idle; then larger tiles while the
 // per-row cost each block pays (staging or checking the source times) is large beside the tile's
 // own bytes, as long as the grid still gives every SM two blocks; then larger still while the grid
 // would have far more blocks than the GPU holds at once. Capped by the config's
@@ -52,7 +52,7 @@ std::int64_t launch_tile(const WorkShape& w, const Config& c, int sm_count) {
   auto blocks = [&](std::int64_t t) { return w.rows * ((w.items + t - 1) / t) * parts; };
   const std::int64_t sms = std::max(1, sm_count);
   // A small launch is a chain of dependent round trips per warp: spread it over more blocks.
-  while (tile > 32 && blocks(tile) < 2 * sms) tile /= 2;
+  while (tile > 32 && 2 * blocks(tile) < sms) tile /= 2;
   while (tile < cap && tile < w.items && tile * w.item_bytes < 4 * w.row_bytes && blocks(2 * tile) >= 2 * sms)
     tile *= 2;
   while (tile < cap && tile < w.items && blocks(2 * tile) >= 8 * sms) tile *= 2;
