@@ -118,6 +118,38 @@ struct OutOps<double> {
   }
 };
 
+// N consecutive channels of one cell, moved with one aligned access (N divides F).
+template <class Out, int N>
+struct alignas(sizeof(Out) * N) OutVec {
+  Out v[N];
+};
+
+// Channels per access for F channels of Out: 16 or 8 bytes when F allows it, else 1.
+template <class Out, int F>
+constexpr int kOutVec = F >= 1 && (F * sizeof(Out)) % 16 == 0 ? 16 / static_cast<int>(sizeof(Out))
+                        : F >= 1 && (F * sizeof(Out)) % 8 == 0 ? 8 / static_cast<int>(sizeof(Out))
+                                                                 : 1;
+
+// out[0..N) += v[0..N) with atomics: one vector reduction for f32 on sm_90 (each channel is still
+// one IEEE addition, in whatever order the points arrive), else one atomic per channel.
+template <class Out, int N>
+__device__ __forceinline__ void add_vec(Out* out, const OutVec<Out, N>& v) {
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
+  constexpr bool kVectorRed = sizeof(Out) == 4 && (N == 4 || N == 2);
+#else
+  constexpr bool kVectorRed = false;
+#endif
+  if constexpr (kVectorRed && N == 4) {
+    asm volatile("red.add.v4.f32 [%0], {%1, %2, %3, %4};" ::"l"(out), "f"(v.v[0]), "f"(v.v[1]), "f"(v.v[2]),
+                 "f"(v.v[3])
+                 : "memory");
+  } else if constexpr (kVectorRed && N == 2) {
+    asm volatile("red.add.v2.f32 [%0], {%1, %2};" ::"l"(out), "f"(v.v[0]), "f"(v.v[1]) : "memory");
+  } else {
+    for (int k = 0; k < N; ++k) OutOps<Out>::add(out + k, v.v[k]);
+  }
+}
+
 }  // namespace voxel_detail
 
 // Out is float or double for mean and max, float/double/unsigned char/int for occupancy, int for
@@ -149,17 +181,28 @@ __global__ void __launch_bounds__(BlockThreads) voxelize(RcArgs args) {
 
   // Every phase is a flat grid-stride loop over its items (cells or points) of all rows: no
   // per-tile integer division, and the clear phase stores runs of consecutive cells.
+  // Cells with F channels move kVec channels an access when the arrays are aligned for it.
+  constexpr int kVec = kFeatureMode ? voxel_detail::kOutVec<Out, F> : 1;
+  using Vec = voxel_detail::OutVec<Out, kVec>;
+  const bool vec = kVec > 1 && reinterpret_cast<unsigned long long>(out) % sizeof(Vec) == 0 &&
+                   (features == nullptr || reinterpret_cast<unsigned long long>(features) % sizeof(Vec) == 0);
   const long long items = phase == 1 ? N : V;
   const long long total = B * items;
   const long long step = static_cast<long long>(gridDim.x) * BlockThreads;
   for (long long g = static_cast<long long>(blockIdx.x) * BlockThreads + threadIdx.x; g < total; g += step) {
     if (phase == 0) {
-      for (long long f = 0; f < kCh; ++f) {
+      Vec fill;
+      for (int k = 0; k < kVec; ++k) {
         if constexpr (Mode == voxel_mode::kMax) {
-          out[g * kCh + f] = voxel_detail::OutOps<Out>::quiet_nan();
+          fill.v[k] = voxel_detail::OutOps<Out>::quiet_nan();
         } else {
-          out[g * kCh + f] = Out(0);
+          fill.v[k] = Out(0);
         }
+      }
+      if (vec) {
+        for (long long f = 0; f < kCh; f += kVec) *reinterpret_cast<Vec*>(out + g * kCh + f) = fill;
+      } else {
+        for (long long f = 0; f < kCh; ++f) out[g * kCh + f] = fill.v[0];
       }
       if constexpr (kFeatureMode) counts[g] = 0;
     } else if (phase == 1) {
@@ -195,11 +238,22 @@ __global__ void __launch_bounds__(BlockThreads) voxelize(RcArgs args) {
         atomicAdd(reinterpret_cast<int*>(out + cell), 1);
       } else {
         const Out* feat = features + g * F;
-        for (long long f = 0; f < F; ++f) {
-          if constexpr (Mode == voxel_mode::kMean) {
-            voxel_detail::OutOps<Out>::add(out + cell * F + f, feat[f]);
-          } else {
-            voxel_detail::OutOps<Out>::max(out + cell * F + f, feat[f]);
+        if (vec) {
+          for (long long f = 0; f < F; f += kVec) {
+            const Vec v = *reinterpret_cast<const Vec*>(feat + f);
+            if constexpr (Mode == voxel_mode::kMean) {
+              voxel_detail::add_vec<Out, kVec>(out + cell * F + f, v);
+            } else {
+              for (int k = 0; k < kVec; ++k) voxel_detail::OutOps<Out>::max(out + cell * F + f + k, v.v[k]);
+            }
+          }
+        } else {
+          for (long long f = 0; f < F; ++f) {
+            if constexpr (Mode == voxel_mode::kMean) {
+              voxel_detail::OutOps<Out>::add(out + cell * F + f, feat[f]);
+            } else {
+              voxel_detail::OutOps<Out>::max(out + cell * F + f, feat[f]);
+            }
           }
         }
         atomicAdd(counts + cell, 1);
@@ -207,12 +261,25 @@ __global__ void __launch_bounds__(BlockThreads) voxelize(RcArgs args) {
     } else if constexpr (kFeatureMode) {
       const long long cell = g;
       const int c = counts[cell];
-      for (long long f = 0; f < F; ++f) {
-        Out* o = out + cell * F + f;
-        if (c == 0) {
-          *o = Out(0);
-        } else if constexpr (Mode == voxel_mode::kMean) {
-          *o = voxel_detail::OutOps<Out>::div(*o, c);
+      if (vec) {
+        for (long long f = 0; f < F; f += kVec) {
+          Vec* o = reinterpret_cast<Vec*>(out + cell * F + f);
+          if (c == 0) {
+            *o = Vec{};
+          } else if constexpr (Mode == voxel_mode::kMean) {
+            Vec r = *o;
+            for (int k = 0; k < kVec; ++k) r.v[k] = voxel_detail::OutOps<Out>::div(r.v[k], c);
+            *o = r;
+          }
+        }
+      } else {
+        for (long long f = 0; f < F; ++f) {
+          Out* o = out + cell * F + f;
+          if (c == 0) {
+            *o = Out(0);
+          } else if constexpr (Mode == voxel_mode::kMean) {
+            *o = voxel_detail::OutOps<Out>::div(*o, c);
+          }
         }
       }
     }
