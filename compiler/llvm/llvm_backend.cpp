@@ -13,6 +13,7 @@
 #include "compiler/errors.h"
 #include "compiler/generator_identity.h"
 #include "compiler/llvm/cpu_backend_factory.h"
+#include "compiler/llvm/cpu_launch_abi.h"
 #include "compiler/llvm/host_target.h"
 #include "compiler/llvm/jit_loader.h"
 #include "compiler/llvm/object_emitter.h"
@@ -41,10 +42,20 @@ class CpuKernel final : public LoadedKernel {
     if (work.rows == 0 || work.items == 0) return;
     if (work.rows > std::numeric_limits<std::int64_t>::max() / work.items)
       throw ArgumentError("work", fmt::format("{} rows of {} items overflow int64", work.rows, work.items));
-    const std::uint64_t* slots = args.slots.data();
+    const std::int64_t n = work.rows * work.items;
+    ThreadPool& pool = pool_();
+    // The serial flag (cpu_launch_abi.h) lets a kernel skip atomics when nothing runs beside it;
+    // a serial launch runs here, so a policy change on another thread cannot make it parallel.
+    const bool serial = n <= grain_ || pool.ways() == 1;
+    KernelArgs local = args;
+    local.slots[cpu_launch_abi::kSerialSlot] = serial ? 1 : 0;
+    const std::uint64_t* slots = local.slots.data();
     CpuEntry entry = entry_;
-    pool_().parallel_for(work.rows * work.items, grain_,
-                                       [slots, entry](std::int64_t begin, std::int64_t end) { entry(slots, begin, end); });
+    if (serial) {
+      entry(slots, 0, n);
+      return;
+    }
+    pool.parallel_for(n, grain_, [slots, entry](std::int64_t begin, std::int64_t end) { entry(slots, begin, end); });
   }
 
  private:
