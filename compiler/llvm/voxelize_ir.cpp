@@ -118,6 +118,17 @@ class VoxelizeEmitter {
     // add costs ~20 cycles a point even uncontended. Same updates in the same order, so the
     // results are the same bits (mean's sums too: one thread adds in point order either way).
     Value* serial = b.CreateICmpNE(slot(cpu_launch_abi::kSerialSlot), c64(0), "serial");
+    // A cell-partitioned launch (cpu_launch_abi.h): this run updates cells [owned_lo, owned_hi) only.
+    Value* owners = slot(cpu_launch_abi::kOwnersSlot);
+    Value* owner = slot(cpu_launch_abi::kOwnerSlot);
+    Value* all_cells = b.CreateNSWMul(slot(abi::kB), cells_, "all_cells");
+    Value* partitioned = b.CreateICmpSGT(owners, c64(1), "partitioned");
+    Value* safe_owners = b.CreateSelect(partitioned, owners, c64(1));
+    Value* lo = b.CreateSDiv(b.CreateNSWMul(owner, all_cells), safe_owners);
+    Value* owner_next = b.CreateNSWAdd(owner, c64(1));
+    Value* hi = b.CreateSDiv(b.CreateNSWMul(owner_next, all_cells), safe_owners);
+    owned_lo_ = b.CreateSelect(partitioned, lo, c64(0), "owned_lo");
+    owned_hi_ = b.CreateSelect(partitioned, hi, all_cells, "owned_hi");
     BasicBlock* scatter_serial = block("scatter.serial");
     BasicBlock* scatter_atomic = block("scatter.atomic");
     b.CreateCondBr(serial, scatter_serial, scatter_atomic);
@@ -261,10 +272,15 @@ class VoxelizeEmitter {
       BasicBlock* update = block(name + ".update_cell");
       BasicBlock* skip = block(name + ".skip");
       Value* local = b.CreateAlignedLoad(i64_, b.CreateInBoundsGEP(i64_, cell_buffer_, i), llvm::Align(8), "local");
-      b.CreateCondBr(b.CreateICmpSGE(local, c64(0)), update, skip);
+      Value* cell = b.CreateNSWAdd(row_cells, local, "cell");
+      Value* kept = b.CreateICmpSGE(local, c64(0));
+      if (!atomic_) {  // a partitioned run keeps its own cells only
+        Value* mine = b.CreateAnd(b.CreateICmpSGE(cell, owned_lo_), b.CreateICmpSLT(cell, owned_hi_));
+        kept = b.CreateAnd(kept, mine);
+      }
+      b.CreateCondBr(kept, update, skip);
       b.SetInsertPoint(update);
       Value* point = b.CreateNSWAdd(w, i);
-      Value* cell = b.CreateNSWAdd(row_cells, local, "cell");
       emit_update(b, point, cell);
       b.CreateBr(skip);
       b.SetInsertPoint(skip);
@@ -419,7 +435,9 @@ class VoxelizeEmitter {
   llvm::Type* out_bits_ = nullptr;
   bool feature_mode_ = false;
   bool atomic_ = true;
-  llvm::AllocaInst* cell_buffer_ = nullptr;  // kBlock cells of one scatter segment  // scatter updates: atomic (parallel launch) or plain (serial launch)
+  llvm::AllocaInst* cell_buffer_ = nullptr;  // kBlock cells of one scatter segment
+  Value* owned_lo_ = nullptr;                 // the cells a plain scatter updates: [lo, hi)
+  Value* owned_hi_ = nullptr;  // scatter updates: atomic (parallel launch) or plain (serial launch)
   std::int64_t channels_ = 1;
   Value* points_ = nullptr;
   Value* features_ = nullptr;
@@ -438,6 +456,12 @@ class VoxelizeEmitter {
 std::string voxelize_entry_name(const VoxelizeSpec& spec) {
   return fmt::format("robocache_voxelize_{}_{}_out_{}_f{}", voxel_mode_name(spec.mode), dtype_name(spec.coord_dtype),
                      dtype_name(spec.out_dtype), spec.features);
+}
+
+bool voxelize_entry_partitions_cells(const std::string& entry) {
+  for (const char* prefix : {"robocache_voxelize_count_", "robocache_voxelize_mean_", "robocache_voxelize_max_"})
+    if (entry.rfind(prefix, 0) == 0) return true;
+  return false;
 }
 
 std::unique_ptr<llvm::Module> build_voxelize_module(llvm::LLVMContext& ctx, const VoxelizeSpec& spec,
