@@ -31,11 +31,13 @@ using CpuEntry = void (*)(const std::uint64_t* slots, std::int64_t begin, std::i
 
 class CpuKernel final : public LoadedKernel {
  public:
-  CpuKernel(std::unique_ptr<llvm_ir::JitObject> object, int grain, ThreadPoolSource pool, bool owned_scatter)
+  CpuKernel(std::unique_ptr<llvm_ir::JitObject> object, int grain, ThreadPoolSource pool, bool voxelize,
+            bool owned_scatter)
       : object_(std::move(object)),
         entry_(reinterpret_cast<CpuEntry>(object_->address())),
         grain_(grain),
         pool_(pool),
+        voxelize_(voxelize),
         owned_scatter_(owned_scatter) {}
 
   void launch(const KernelArgs& args, const WorkShape& work, const LaunchPlace&) const override {
@@ -49,10 +51,19 @@ class CpuKernel final : public LoadedKernel {
     // The serial flag (cpu_launch_abi.h) lets a kernel skip atomics when nothing runs beside it;
     // a serial launch runs here, so a policy change on another thread cannot make it parallel.
     const bool serial = n <= grain_ || pool.ways() == 1;
+    CpuEntry entry = entry_;
+    if (!voxelize_) {  // resample and fuse read no launch slots: no copy of the 1 KiB block
+      if (serial) {
+        entry(args.slots.data(), 0, n);
+        return;
+      }
+      const std::uint64_t* slots = args.slots.data();
+      pool.parallel_for(n, grain_, [slots, entry](std::int64_t begin, std::int64_t end) { entry(slots, begin, end); });
+      return;
+    }
     KernelArgs local = args;
     local.slots[cpu_launch_abi::kSerialSlot] = serial ? 1 : 0;
     const std::uint64_t* slots = local.slots.data();
-    CpuEntry entry = entry_;
     if (serial) {
       entry(slots, 0, n);
       return;
@@ -83,6 +94,7 @@ class CpuKernel final : public LoadedKernel {
   CpuEntry entry_;
   int grain_;
   ThreadPoolSource pool_;
+  bool voxelize_;       // a voxelize kernel (reads cpu_launch_abi.h's slots)
   bool owned_scatter_;  // a voxelize count/mean/max kernel (its scatter may be cell-partitioned)
 };
 
@@ -170,9 +182,10 @@ class CpuBackend final : public Backend {
     if (!(code.target == host_.target))
       throw BackendUnavailable(fmt::format("the object was compiled for {}, which is not this host ({})",
                                            code.target.identity(), host_.target.identity()));
+    const bool voxelize = code.symbol.rfind("robocache_voxelize_", 0) == 0;
     const bool owned_scatter = llvm_ir::voxelize_entry_partitions_cells(code.symbol);
     return std::make_unique<CpuKernel>(llvm_ir::jit_load_object(code.bytes, code.symbol), code.config.cpu_grain,
-                                       pool_, owned_scatter);
+                                       pool_, voxelize, owned_scatter);
   }
 
  private:
