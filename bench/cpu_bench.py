@@ -505,7 +505,7 @@ def main():
     print(f"  floor bandwidth {bw / 1e9:.1f} GB/s (the best)")
     meta = {"kind": "machine", "device": device, "cpus": NCPU, "llc_bytes": llc, "date": date, "commit": commit,
             "copy_bandwidths": bws, "floor_bandwidth": bw, "runs": RUNS,
-            "robocache_threads_default": robocache.get_num_threads()}
+            "robocache_threads_default": robocache.get_num_threads(), "loadavg_start": os.getloadavg()}
     rows = [meta]
     cases = [c for c in all_cases() if not args.only or c.name in args.only]
     hdr = (f"{'case':12} {'floor':>8} | {'RC 1t':>8} {'numba':>8} {'numpy':>9} | {'RC all':>8} {'nb par':>8} |"
@@ -545,6 +545,8 @@ def main():
         for r in sweep:
             print(f"  sweep {r['case']:9} {r['backend']:15} {r['threads']:3} threads {r['us']:9.1f} us")
         rows += sweep
+    meta["loadavg_end"] = os.getloadavg()
+    print(f"load average (1, 5, 15 min) at the start {meta['loadavg_start']}, at the end {meta['loadavg_end']}")
     jit = jit_costs()
     for kind, r in jit.items():
         rows.append({"kind": "jit_first_result", "backend": kind, "device": device, "date": date, **r})
