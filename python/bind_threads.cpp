@@ -13,23 +13,26 @@ namespace robocache::python {
 
 namespace {
 
-// True inside a DataLoader worker: torch.utils.data.get_worker_info() is set. Looks torch up in
-// sys.modules only (never imports it); runs once per process, at the first CPU launch, which may
-// come with the GIL released.
-bool torch_worker_probe() {
-  if (!Py_IsInitialized()) return false;
-  py::gil_scoped_acquire gil;
+// 1 inside a DataLoader worker (torch.utils.data.get_worker_info() is set), 0 outside. Looks
+// torch up in sys.modules only, never imports it. Asks only on a thread that holds the GIL
+// (taking it from inside a launch could deadlock against a thread that holds it and waits for
+// that launch); -1 elsewhere, and the policy asks again at a later launch. The calls below
+// settle it before they release the GIL.
+int torch_worker_probe() {
+  if (!Py_IsInitialized() || !PyGILState_Check()) return -1;
   try {
     py::dict modules = py::module_::import("sys").attr("modules");
-    if (!modules.contains("torch.utils.data")) return false;
+    if (!modules.contains("torch.utils.data")) return 0;
     py::object info = modules["torch.utils.data"].attr("get_worker_info")();
-    return !info.is_none();
+    return info.is_none() ? 0 : 1;
   } catch (const py::error_already_set&) {
-    return false;  // an odd torch: fall back to the other rules
+    return 0;  // an odd torch: fall back to the other rules
   }
 }
 
 }  // namespace
+
+void settle_thread_policy() { thread_count_in_force(); }
 
 void bind_threads(py::module_& m) {
   set_worker_probe(&torch_worker_probe);

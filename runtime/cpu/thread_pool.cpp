@@ -202,7 +202,7 @@ std::atomic<int> g_explicit_threads{0};   // set_thread_count(); 0: none
 std::atomic<bool> g_forked_child{false};
 std::atomic<int> g_worker{-1};            // the probe's answer: -1 not asked yet, 0 no, 1 yes
 std::atomic<int> g_env_threads{-1};       // ROBOCACHE_NUM_THREADS: -1 not read yet, 0 unset
-std::atomic<bool (*)()> g_worker_probe{nullptr};
+std::atomic<int (*)()> g_worker_probe{nullptr};
 
 // A forked child has none of the parent's workers, and the pool's lock may have been held at
 // the fork; the child abandons that pool (leaking it) and builds its own on next use. It is a
@@ -211,6 +211,7 @@ std::atomic<bool (*)()> g_worker_probe{nullptr};
 void forget_pool_in_child() {
   g_default_pool.store(nullptr, std::memory_order_relaxed);
   g_explicit_threads.store(0, std::memory_order_relaxed);
+  g_requested_threads.store(0, std::memory_order_relaxed);
   g_forked_child.store(true, std::memory_order_relaxed);
 }
 
@@ -227,9 +228,9 @@ int resolve(Reason* why) {
   if (g_forked_child.load(std::memory_order_acquire)) return *why = Reason::ForkedChild, 1;
   int worker = g_worker.load(std::memory_order_acquire);
   if (worker < 0) {
-    bool (*probe)() = g_worker_probe.load(std::memory_order_acquire);
-    worker = probe && probe() ? 1 : 0;
-    g_worker.store(worker, std::memory_order_release);
+    int (*probe)() = g_worker_probe.load(std::memory_order_acquire);
+    worker = probe ? probe() : 0;
+    if (worker >= 0) g_worker.store(worker, std::memory_order_release);
   }
   if (worker == 1) return *why = Reason::Worker, 1;
   int env = g_env_threads.load(std::memory_order_acquire);
@@ -259,7 +260,7 @@ void set_thread_count(int threads) {
   g_explicit_threads.store(threads, std::memory_order_release);
 }
 
-void set_worker_probe(bool (*probe)()) {
+void set_worker_probe(int (*probe)()) {
   g_worker_probe.store(probe, std::memory_order_release);
   g_worker.store(-1, std::memory_order_release);
 }

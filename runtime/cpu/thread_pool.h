@@ -79,9 +79,10 @@ int thread_count_in_force();
 /// default. Not inherited by a forked child. Throws std::invalid_argument outside [0, 4096].
 void set_thread_count(int threads);
 
-/// Tells the policy how to recognise a worker process (3 of the policy): called at most once per
-/// process, at the first launch the earlier rules leave to it. nullptr removes the probe.
-void set_worker_probe(bool (*probe)());
+/// Tells the policy how to recognise a worker process (3 of the policy): the probe answers 1 (a
+/// worker), 0 (not one; kept for the process) or -1 (cannot tell now; asked again at the next
+/// launch the earlier rules leave to it). nullptr removes the probe.
+void set_worker_probe(int (*probe)());
 
 /// Why thread_count_in_force() gives what it gives: "set_num_threads", "engine", "forked child",
 /// "worker", "ROBOCACHE_NUM_THREADS" or "cpus".

@@ -88,18 +88,20 @@ def test_a_forked_child_uses_one_thread_unless_it_asks():
     assert out == ["1", "2", "2"]
 
 
-def test_a_dataloader_worker_is_recognised_without_importing_torch():
+@pytest.mark.parametrize("targets", [50, 5000])  # 5000: a call big enough to run without the GIL
+def test_a_dataloader_worker_is_recognised_without_importing_torch(targets):
     # What the probe reads: torch.utils.data.get_worker_info() from sys.modules. A stand-in module
     # plays a worker here, so the rule is tested where torch is not installed.
-    out = run("""
+    out = run(f"""
         import sys, types
         fake = types.ModuleType("torch.utils.data")
         fake.get_worker_info = lambda: object()
         sys.modules["torch.utils.data"] = fake
-        call()
-        print(robocache.get_num_threads(), robocache._threads.num_threads_reason(), "torch" in sys.modules)
+        d = np.ones((4, 100, 7), np.float32)
+        robocache.resample_trajectories(d, np.arange(100.0), np.linspace(0, 99, {targets}))
+        print(robocache._threads.num_threads_reason(), robocache.get_num_threads(), "torch" in sys.modules)
         """, {"ROBOCACHE_NUM_THREADS": "2"})
-    assert out == ["1", "worker", "False"]
+    assert out == ["worker", "1", "False"]
 
 
 def test_a_real_dataloader_worker_uses_one_thread(tmp_path):
