@@ -65,6 +65,7 @@ void bind_kernel(py::module_& m) {
               bool check_values) {
              auto views = to_views(inputs);
              ArrayView out_view = to_view(out, "out");
+             settle_thread_policy();  // its first evaluation may ask Python (bind_threads.cpp)
              py::gil_scoped_release release;
              k.run(views, scalars, out_view, reinterpret_cast<void*>(stream), check_values);
            },

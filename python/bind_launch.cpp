@@ -250,7 +250,9 @@ std::optional<void*> current_stream(const CallArrays& c, const ArrayView& first)
 
 // Big host-side work runs without the GIL; a small call would spend more on releasing it.
 bool worth_releasing_gil(const ArrayView& out) {
-  return out.device == DeviceKind::Cpu && out.numel() >= (std::int64_t{1} << 15);
+  const bool big = out.device == DeviceKind::Cpu && out.numel() >= (std::int64_t{1} << 15);
+  if (big) settle_thread_policy();  // its first evaluation may ask Python (bind_threads.cpp)
+  return big;
 }
 
 // Plans, allocates (or checks `out`) and runs: the output, or None for the general path.

@@ -5,6 +5,7 @@ PYBIND11_MODULE(_robocache, m) {
   robocache::python::bind_errors(m);
   robocache::python::bind_kernel(m);
   robocache::python::bind_status(m);
+  robocache::python::bind_threads(m);
   robocache::python::bind_cache(m);
   robocache::python::bind_tuning(m);
   robocache::python::bind_dlpack(m);

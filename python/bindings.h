@@ -17,6 +17,11 @@ void bind_tuning(pybind11::module_& m);
 /// The short call paths for numpy arrays and torch tensors (launch_fast, resample_fast, fuse_fast), the
 /// kernel table of the high-level calls (remember) and bound calls (bind).
 void bind_launch(pybind11::module_& m);
+/// The CPU thread policy: set_num_threads, get_num_threads, the DataLoader-worker probe.
+void bind_threads(pybind11::module_& m);
+/// Evaluates the thread policy now, with the GIL held (its DataLoader-worker probe asks Python);
+/// called before a call releases the GIL to run kernels. Cheap after the first time.
+void settle_thread_policy();
 /// Backend probes and cache statistics.
 void bind_status(pybind11::module_& m);
 

@@ -13,6 +13,8 @@
 #include "compiler/errors.h"
 #include "compiler/generator_identity.h"
 #include "compiler/llvm/cpu_backend_factory.h"
+#include "compiler/llvm/cpu_launch_abi.h"
+#include "compiler/voxelize_abi.h"
 #include "compiler/llvm/host_target.h"
 #include "compiler/llvm/jit_loader.h"
 #include "compiler/llvm/object_emitter.h"
@@ -29,11 +31,14 @@ using CpuEntry = void (*)(const std::uint64_t* slots, std::int64_t begin, std::i
 
 class CpuKernel final : public LoadedKernel {
  public:
-  CpuKernel(std::unique_ptr<llvm_ir::JitObject> object, int grain, ThreadPoolSource pool)
+  CpuKernel(std::unique_ptr<llvm_ir::JitObject> object, int grain, ThreadPoolSource pool, bool voxelize,
+            bool owned_scatter)
       : object_(std::move(object)),
         entry_(reinterpret_cast<CpuEntry>(object_->address())),
         grain_(grain),
-        pool_(pool) {}
+        pool_(pool),
+        voxelize_(voxelize),
+        owned_scatter_(owned_scatter) {}
 
   void launch(const KernelArgs& args, const WorkShape& work, const LaunchPlace&) const override {
     if (work.rows < 0 || work.items < 0)
@@ -41,10 +46,47 @@ class CpuKernel final : public LoadedKernel {
     if (work.rows == 0 || work.items == 0) return;
     if (work.rows > std::numeric_limits<std::int64_t>::max() / work.items)
       throw ArgumentError("work", fmt::format("{} rows of {} items overflow int64", work.rows, work.items));
-    const std::uint64_t* slots = args.slots.data();
+    const std::int64_t n = work.rows * work.items;
+    ThreadPool& pool = pool_();
+    // The serial flag (cpu_launch_abi.h) lets a kernel skip atomics when nothing runs beside it;
+    // a serial launch runs here, so a policy change on another thread cannot make it parallel.
+    const bool serial = n <= grain_ || pool.ways() == 1;
     CpuEntry entry = entry_;
-    pool_().parallel_for(work.rows * work.items, grain_,
-                                       [slots, entry](std::int64_t begin, std::int64_t end) { entry(slots, begin, end); });
+    if (!voxelize_) {  // resample and fuse read no launch slots: no copy of the 1 KiB block
+      if (serial) {
+        entry(args.slots.data(), 0, n);
+        return;
+      }
+      const std::uint64_t* slots = args.slots.data();
+      pool.parallel_for(n, grain_, [slots, entry](std::int64_t begin, std::int64_t end) { entry(slots, begin, end); });
+      return;
+    }
+    KernelArgs local = args;
+    local.slots[cpu_launch_abi::kSerialSlot] = serial ? 1 : 0;
+    const std::uint64_t* slots = local.slots.data();
+    if (serial) {
+      entry(slots, 0, n);
+      return;
+    }
+    // Voxel count, mean and max: the scatter partitioned by cells (cpu_launch_abi.h), so updates
+    // need no atomics (a float add or max is a compare-exchange loop on x86) and each thread's
+    // cells are a smaller, more cache-friendly part of the grid. The sums of a mean then come out
+    // in point order whatever the thread count.
+    const int ways = pool.ways();
+    if (owned_scatter_ && args.slots[voxelize_abi::kPhase] == static_cast<std::uint64_t>(voxelize_abi::kScatter) &&
+        ways <= cpu_launch_abi::kMaxOwners) {
+      pool.parallel_for(ways, 1, [&local, entry, ways, n](std::int64_t begin, std::int64_t end) {
+        for (std::int64_t k = begin; k < end; ++k) {
+          KernelArgs mine = local;
+          mine.slots[cpu_launch_abi::kSerialSlot] = 1;
+          mine.slots[cpu_launch_abi::kOwnersSlot] = static_cast<std::uint64_t>(ways);
+          mine.slots[cpu_launch_abi::kOwnerSlot] = static_cast<std::uint64_t>(k);
+          entry(mine.slots.data(), 0, n);
+        }
+      });
+      return;
+    }
+    pool.parallel_for(n, grain_, [slots, entry](std::int64_t begin, std::int64_t end) { entry(slots, begin, end); });
   }
 
  private:
@@ -52,6 +94,8 @@ class CpuKernel final : public LoadedKernel {
   CpuEntry entry_;
   int grain_;
   ThreadPoolSource pool_;
+  bool voxelize_;       // a voxelize kernel (reads cpu_launch_abi.h's slots)
+  bool owned_scatter_;  // a voxelize count/mean/max kernel (its scatter may be cell-partitioned)
 };
 
 class CpuBackend final : public Backend {
@@ -138,8 +182,10 @@ class CpuBackend final : public Backend {
     if (!(code.target == host_.target))
       throw BackendUnavailable(fmt::format("the object was compiled for {}, which is not this host ({})",
                                            code.target.identity(), host_.target.identity()));
+    const bool voxelize = code.symbol.rfind("robocache_voxelize_", 0) == 0;
+    const bool owned_scatter = llvm_ir::voxelize_entry_partitions_cells(code.symbol);
     return std::make_unique<CpuKernel>(llvm_ir::jit_load_object(code.bytes, code.symbol), code.config.cpu_grain,
-                                       pool_);
+                                       pool_, voxelize, owned_scatter);
   }
 
  private:

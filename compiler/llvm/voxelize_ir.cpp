@@ -7,12 +7,14 @@
 #include <llvm/IR/IRBuilder.h>
 #include <llvm/IR/Intrinsics.h>
 
+#include "compiler/llvm/cpu_launch_abi.h"
 #include "compiler/voxelize_abi.h"
 
 // ops.md §3 and voxelize_abi.h. Voxel indices: grid_min and voxel_size (double bits) are first
 // converted to the coordinate dtype, then i = floor((p - grid_min) / voxel_size) in that dtype,
 // no fast-math. The range test happens on the floored float (so NaN and ±inf fail it) before any
-// float→int conversion. Scatter updates are atomic (monotonic): occupancy an atomic store of 1,
+// float→int conversion. Scatter updates are atomic (monotonic) unless the launch is serial
+// (cpu_launch_abi.h), when they are the same updates as plain loads and stores: occupancy an atomic store of 1,
 // count and counts an atomicrmw add, mean an atomicrmw fadd, max a compare-exchange loop from a
 // NaN start that replaces when the feature is not NaN and the current value is NaN or smaller (a
 // NaN feature never wins, like fmax, and a channel whose features are all NaN stays NaN).
@@ -112,7 +114,30 @@ class VoxelizeEmitter {
     b.SetInsertPoint(scatter_go);
     Value* xy = b.CreateNSWMul(shape_[0], shape_[1]);
     cells_ = b.CreateNSWMul(xy, shape_[2], "cells");
-    loop(b, "scatter", begin, end, exit, [&](Value* w) { emit_scatter(b, w); });
+    // A serial launch (cpu_launch_abi.h) updates cells with plain loads and stores: a lock-prefixed
+    // add costs ~20 cycles a point even uncontended. Same updates in the same order, so the
+    // results are the same bits (mean's sums too: one thread adds in point order either way).
+    Value* serial = b.CreateICmpNE(slot(cpu_launch_abi::kSerialSlot), c64(0), "serial");
+    // A cell-partitioned launch (cpu_launch_abi.h): this run updates cells [owned_lo, owned_hi) only.
+    Value* owners = slot(cpu_launch_abi::kOwnersSlot);
+    Value* owner = slot(cpu_launch_abi::kOwnerSlot);
+    Value* all_cells = b.CreateNSWMul(slot(abi::kB), cells_, "all_cells");
+    Value* partitioned = b.CreateICmpSGT(owners, c64(1), "partitioned");
+    Value* safe_owners = b.CreateSelect(partitioned, owners, c64(1));
+    Value* lo = b.CreateSDiv(b.CreateNSWMul(owner, all_cells), safe_owners);
+    Value* owner_next = b.CreateNSWAdd(owner, c64(1));
+    Value* hi = b.CreateSDiv(b.CreateNSWMul(owner_next, all_cells), safe_owners);
+    owned_lo_ = b.CreateSelect(partitioned, lo, c64(0), "owned_lo");
+    owned_hi_ = b.CreateSelect(partitioned, hi, all_cells, "owned_hi");
+    BasicBlock* scatter_serial = block("scatter.serial");
+    BasicBlock* scatter_atomic = block("scatter.atomic");
+    b.CreateCondBr(serial, scatter_serial, scatter_atomic);
+    b.SetInsertPoint(scatter_serial);
+    atomic_ = false;
+    scatter_loop(b, "scatter_plain", begin, end, exit);
+    b.SetInsertPoint(scatter_atomic);
+    atomic_ = true;
+    scatter_loop(b, "scatter", begin, end, exit);
 
     b.SetInsertPoint(finalize);
     if (feature_mode_)
@@ -131,7 +156,7 @@ class VoxelizeEmitter {
 
   // for (i = first; i < last; ++i) body(i) (first < last), then branch to `after`; the body may add blocks.
   void loop(IRBuilder<>& b, const std::string& name, Value* first, Value* last, BasicBlock* after,
-            const std::function<void(Value* i)>& body) const {
+            const std::function<void(Value* i)>& body, bool vectorize = false) const {
     BasicBlock* pre = b.GetInsertBlock();
     BasicBlock* head = block(name);
     b.CreateBr(head);
@@ -142,7 +167,15 @@ class VoxelizeEmitter {
     Value* next = b.CreateAdd(i, c64(1), name + ".next", true, true);
     i->addIncoming(next, b.GetInsertBlock());
     Value* done = b.CreateICmpEQ(next, last);
-    b.CreateCondBr(done, after, head);
+    llvm::BranchInst* latch = b.CreateCondBr(done, after, head);
+    if (vectorize) {
+      llvm::Metadata* enable[] = {llvm::MDString::get(ctx_, "llvm.loop.vectorize.enable"),
+                                  llvm::ConstantAsMetadata::get(llvm::ConstantInt::getTrue(ctx_))};
+      llvm::TempMDTuple self = llvm::MDNode::getTemporary(ctx_, llvm::None);
+      llvm::MDNode* loop_id = llvm::MDNode::getDistinct(ctx_, {self.get(), llvm::MDNode::get(ctx_, enable)});
+      loop_id->replaceOperandWith(0, loop_id);
+      latch->setMetadata(llvm::LLVMContext::MD_loop, loop_id);
+    }
   }
 
   // Channel loop over [0, channels_) inside a work item, continuing in a fresh block.
@@ -178,23 +211,89 @@ class VoxelizeEmitter {
     return {index, inside};
   }
 
-  void emit_scatter(IRBuilder<>& b, Value* w) {
-    BasicBlock* check_length = block("scatter.check_length");
-    BasicBlock* point = block("scatter.point");
-    BasicBlock* update = block("scatter.update");
-    BasicBlock* skip = block("scatter.skip");
+  // The scatter over points [first, last) (first < last), then `after`, in segments of at most
+  // kBlock points of one batch row: first every point's cell (or -1 when it is dropped) into a
+  // small buffer, a branch-free loop the vectoriser turns into SIMD code (the divisions, floors
+  // and range tests of 16 points at once), then the updates in point order. Rows and lengths are
+  // handled per segment, so neither costs a division or a load per point.
+  static constexpr std::int64_t kBlock = 64;
+
+  void scatter_loop(IRBuilder<>& b, const std::string& name, Value* first, Value* last, BasicBlock* after) {
+    if (!cell_buffer_) {
+      IRBuilder<> eb(&f_->getEntryBlock(), f_->getEntryBlock().begin());
+      cell_buffer_ = eb.CreateAlloca(i64_, c64(kBlock), "cells.buffer");
+    }
+    BasicBlock* pre = b.GetInsertBlock();
+    BasicBlock* seg = block(name + ".segment");
+    BasicBlock* load_length = block(name + ".load_length");
+    BasicBlock* have_length = block(name + ".have_length");
+    BasicBlock* compute = block(name + ".compute");
+    BasicBlock* apply = block(name + ".apply");
+    BasicBlock* latch = block(name + ".latch");
+    b.CreateBr(seg);
+
+    b.SetInsertPoint(seg);
+    llvm::PHINode* w = b.CreatePHI(i64_, 2, name + ".w");
+    w->addIncoming(first, pre);
     Value* row = b.CreateSDiv(w, N_, "row");
-    Value* row_start = b.CreateNSWMul(row, N_);
-    Value* n = b.CreateSub(w, row_start, "n");
+    Value* row_start = b.CreateNSWMul(row, N_, "row_start");
+    Value* row_end = b.CreateNSWAdd(row_start, N_, "row_end");
     Value* no_lengths = b.CreateICmpEQ(lengths_, llvm::ConstantPointerNull::get(i64_->getPointerTo()));
-    b.CreateCondBr(no_lengths, point, check_length);
+    b.CreateCondBr(no_lengths, have_length, load_length);
 
-    b.SetInsertPoint(check_length);
-    Value* L = b.CreateAlignedLoad(i64_, b.CreateInBoundsGEP(i64_, lengths_, row), llvm::Align(8), "L");
-    Value* valid = b.CreateICmpSLT(n, L);
-    b.CreateCondBr(valid, point, skip);
+    b.SetInsertPoint(load_length);
+    Value* given = b.CreateAlignedLoad(i64_, b.CreateInBoundsGEP(i64_, lengths_, row), llvm::Align(8), "L");
+    Value* non_negative = b.CreateSelect(b.CreateICmpSLT(given, c64(0)), c64(0), given);
+    Value* L = b.CreateSelect(b.CreateICmpSGT(non_negative, N_), N_, non_negative);
+    b.CreateBr(have_length);
 
-    b.SetInsertPoint(point);
+    b.SetInsertPoint(have_length);
+    llvm::PHINode* valid_count = b.CreatePHI(i64_, 2, "valid_count");
+    valid_count->addIncoming(N_, seg);
+    valid_count->addIncoming(L, load_length);
+    Value* block_end = b.CreateNSWAdd(w, c64(kBlock));
+    Value* seg_end = b.CreateSelect(b.CreateICmpSLT(block_end, last), block_end, last);
+    seg_end = b.CreateSelect(b.CreateICmpSLT(seg_end, row_end), seg_end, row_end, "seg_end");
+    Value* valid_end = b.CreateNSWAdd(row_start, valid_count);
+    Value* stop = b.CreateSelect(b.CreateICmpSLT(seg_end, valid_end), seg_end, valid_end, "stop");
+    Value* count = b.CreateSub(stop, w, "count");
+    b.CreateCondBr(b.CreateICmpSGT(count, c64(0)), compute, latch);
+
+    b.SetInsertPoint(compute);
+    Value* row_cells = b.CreateNSWMul(row, cells_, "row_cells");
+    loop(b, name + ".cell", c64(0), count, apply, [&](Value* i) {
+      Value* point = b.CreateNSWAdd(w, i);
+      Value* cell = emit_cell(b, point);
+      b.CreateAlignedStore(cell, b.CreateInBoundsGEP(i64_, cell_buffer_, i), llvm::Align(8));
+    }, /*vectorize=*/true);
+
+    b.SetInsertPoint(apply);
+    loop(b, name + ".update", c64(0), count, latch, [&](Value* i) {
+      BasicBlock* update = block(name + ".update_cell");
+      BasicBlock* skip = block(name + ".skip");
+      Value* local = b.CreateAlignedLoad(i64_, b.CreateInBoundsGEP(i64_, cell_buffer_, i), llvm::Align(8), "local");
+      Value* cell = b.CreateNSWAdd(row_cells, local, "cell");
+      Value* kept = b.CreateICmpSGE(local, c64(0));
+      if (!atomic_) {  // a partitioned run keeps its own cells only
+        Value* mine = b.CreateAnd(b.CreateICmpSGE(cell, owned_lo_), b.CreateICmpSLT(cell, owned_hi_));
+        kept = b.CreateAnd(kept, mine);
+      }
+      b.CreateCondBr(kept, update, skip);
+      b.SetInsertPoint(update);
+      Value* point = b.CreateNSWAdd(w, i);
+      emit_update(b, point, cell);
+      b.CreateBr(skip);
+      b.SetInsertPoint(skip);
+    });
+
+    b.SetInsertPoint(latch);
+    w->addIncoming(seg_end, latch);
+    b.CreateCondBr(b.CreateICmpSGE(seg_end, last), after, seg);
+  }
+
+  // Point w's cell within its row's grid, or -1 when any index is outside or any coordinate NaN.
+  // Selects only, so a loop of these vectorises.
+  Value* emit_cell(IRBuilder<>& b, Value* w) {
     Value* p = b.CreateInBoundsGEP(coord_, points_, b.CreateNSWMul(w, c64(3)), "p");
     Value* idx[3];
     Value* inside = nullptr;
@@ -205,15 +304,21 @@ class VoxelizeEmitter {
       idx[a] = i;
       inside = inside ? b.CreateAnd(inside, in) : in;
     }
-    b.CreateCondBr(inside, update, skip);
-
-    b.SetInsertPoint(update);
     Value* iy = b.CreateNSWAdd(b.CreateNSWMul(idx[0], shape_[1]), idx[1]);
     Value* local = b.CreateNSWAdd(b.CreateNSWMul(iy, shape_[2]), idx[2]);
-    Value* cell = b.CreateNSWAdd(b.CreateNSWMul(row, cells_), local, "cell");
+    return b.CreateSelect(inside, local, c64(-1), "local_cell");
+  }
+
+  // The update of point w into `cell` (flat over [B, X, Y, Z]).
+  void emit_update(IRBuilder<>& b, Value* w, Value* cell) {
     auto order = llvm::AtomicOrdering::Monotonic;
     switch (spec_.mode) {
       case VoxelMode::Occupancy: {
+        if (!atomic_) {
+          llvm::Constant* one = out_->isIntegerTy() ? llvm::ConstantInt::get(out_, 1) : llvm::ConstantFP::get(out_, 1.0);
+          b.CreateAlignedStore(one, b.CreateInBoundsGEP(out_, out_ptr_, cell), out_align());
+          break;
+        }
         llvm::Constant* one = out_->isIntegerTy() ? llvm::ConstantInt::get(out_, 1)
                                                   : llvm::ConstantExpr::getBitCast(llvm::ConstantFP::get(out_, 1.0), out_bits_);
         Value* target = b.CreateInBoundsGEP(out_, out_ptr_, cell);
@@ -223,8 +328,7 @@ class VoxelizeEmitter {
         break;
       }
       case VoxelMode::Count:
-        b.CreateAtomicRMW(llvm::AtomicRMWInst::Add, b.CreateInBoundsGEP(i32_, out_ptr_, cell), llvm::ConstantInt::get(i32_, 1),
-                          llvm::MaybeAlign(4), order);
+        increment(b, b.CreateInBoundsGEP(i32_, out_ptr_, cell));
         break;
       case VoxelMode::Mean:
       case VoxelMode::Max: {
@@ -233,18 +337,45 @@ class VoxelizeEmitter {
         channels(b, spec_.mode == VoxelMode::Mean ? "sum_channel" : "max_channel", [&](Value* c) {
           Value* v = b.CreateAlignedLoad(out_, b.CreateInBoundsGEP(out_, feats, c), out_align(), "feature");
           Value* target = b.CreateInBoundsGEP(out_, dst, c);
-          if (spec_.mode == VoxelMode::Mean)
+          if (spec_.mode == VoxelMode::Mean && atomic_) {
             b.CreateAtomicRMW(llvm::AtomicRMWInst::FAdd, target, v, out_align(), order);
-          else
+          } else if (spec_.mode == VoxelMode::Mean) {
+            Value* sum = b.CreateAlignedLoad(out_, target, out_align(), "sum");
+            Value* added = b.CreateFAdd(sum, v);
+            b.CreateAlignedStore(added, target, out_align());
+          } else if (atomic_) {
             atomic_max(b, target, v);
+          } else {
+            plain_max(b, target, v);
+          }
         });
-        b.CreateAtomicRMW(llvm::AtomicRMWInst::Add, b.CreateInBoundsGEP(i32_, counts_, cell), llvm::ConstantInt::get(i32_, 1),
-                          llvm::MaybeAlign(4), order);
+        increment(b, b.CreateInBoundsGEP(i32_, counts_, cell));
         break;
       }
     }
-    b.CreateBr(skip);
-    b.SetInsertPoint(skip);
+  }
+
+  // *target += 1 (int32): atomic, or a plain load and store in a serial launch.
+  void increment(IRBuilder<>& b, Value* target) {
+    llvm::Constant* one = llvm::ConstantInt::get(i32_, 1);
+    if (atomic_) {
+      b.CreateAtomicRMW(llvm::AtomicRMWInst::Add, target, one, llvm::MaybeAlign(4), llvm::AtomicOrdering::Monotonic);
+      return;
+    }
+    Value* old = b.CreateAlignedLoad(i32_, target, llvm::Align(4), "count");
+    Value* sum = b.CreateAdd(old, one);
+    b.CreateAlignedStore(sum, target, llvm::Align(4));
+  }
+
+  // atomic_max's rule without the compare-exchange: a number v replaces a NaN or smaller current
+  // value; a NaN v never writes.
+  void plain_max(IRBuilder<>& b, Value* target, Value* v) {
+    Value* cur = b.CreateAlignedLoad(out_, target, out_align(), "cur");
+    Value* v_is_number = b.CreateFCmpORD(v, v, "v_is_number");
+    Value* unordered_or_greater = b.CreateFCmpUGT(v, cur);
+    Value* greater = b.CreateAnd(v_is_number, unordered_or_greater);
+    Value* result = b.CreateSelect(greater, v, cur, "max");
+    b.CreateAlignedStore(result, target, out_align());
   }
 
   // *target = max(*target, v) with a compare-exchange loop on the bits, like fmax: a NaN v never
@@ -303,6 +434,10 @@ class VoxelizeEmitter {
   llvm::Type* out_ = nullptr;
   llvm::Type* out_bits_ = nullptr;
   bool feature_mode_ = false;
+  bool atomic_ = true;
+  llvm::AllocaInst* cell_buffer_ = nullptr;  // kBlock cells of one scatter segment
+  Value* owned_lo_ = nullptr;                 // the cells a plain scatter updates: [lo, hi)
+  Value* owned_hi_ = nullptr;  // scatter updates: atomic (parallel launch) or plain (serial launch)
   std::int64_t channels_ = 1;
   Value* points_ = nullptr;
   Value* features_ = nullptr;
@@ -321,6 +456,12 @@ class VoxelizeEmitter {
 std::string voxelize_entry_name(const VoxelizeSpec& spec) {
   return fmt::format("robocache_voxelize_{}_{}_out_{}_f{}", voxel_mode_name(spec.mode), dtype_name(spec.coord_dtype),
                      dtype_name(spec.out_dtype), spec.features);
+}
+
+bool voxelize_entry_partitions_cells(const std::string& entry) {
+  for (const char* prefix : {"robocache_voxelize_count_", "robocache_voxelize_mean_", "robocache_voxelize_max_"})
+    if (entry.rfind(prefix, 0) == 0) return true;
+  return false;
 }
 
 std::unique_ptr<llvm::Module> build_voxelize_module(llvm::LLVMContext& ctx, const VoxelizeSpec& spec,

@@ -31,9 +31,9 @@ struct EngineOptions {
   CacheMode cache_mode = CacheMode::ReadWrite;            ///< see CacheMode
   std::vector<std::filesystem::path> bundles;             ///< read-only bundles, searched after cache_dir
   std::uint64_t cache_max_bytes = 2ull << 30;             ///< size cap of cache_dir (LRU eviction)
-  /// CPU worker threads, process-wide (one pool serves every engine): 0 keeps the default
-  /// ($ROBOCACHE_NUM_THREADS, else the CPUs this process may use). The first engine to set it (or
-  /// the first CPU launch) fixes the count for the process.
+  /// CPU worker threads, process-wide (one pool serves every engine): 0 keeps the default policy
+  /// (one thread in a forked child, else $ROBOCACHE_NUM_THREADS, else the CPUs this process may
+  /// use). The first engine to set it fixes the count for the process.
   int threads = 0;
 
   /// Options from ROBOCACHE_CACHE_DIR, ROBOCACHE_CACHE_MODE, ROBOCACHE_CACHE_BUNDLES,

@@ -12,6 +12,7 @@ See docs/quickstart.md.
 from ._native import _robocache as _native
 from ._kernel import Kernel, compile
 from ._status import cache_stats, check_installation, synchronize
+from ._threads import get_num_threads, set_num_threads
 from .ops import fuse_multimodal, resample_trajectories, voxelize_pointcloud
 
 CompileError = _native.CompileError
@@ -40,7 +41,9 @@ __all__ = [
     "check_installation",
     "compile",
     "fuse_multimodal",
+    "get_num_threads",
     "resample_trajectories",
+    "set_num_threads",
     "synchronize",
     "tune",
     "voxelize_pointcloud",

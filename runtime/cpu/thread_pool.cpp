@@ -71,6 +71,7 @@ struct ThreadPool::Loop {
   std::atomic<std::int64_t> next{0};
   std::atomic<std::int64_t> done{0};
   std::atomic<bool> failed{false};
+  int helpers_left = 0;  // workers that may still join (ways - 1); guarded by the pool's mutex_
   std::mutex mutex;  // guards error and the finished handshake
   std::condition_variable finished;
   std::exception_ptr error;
@@ -78,8 +79,21 @@ struct ThreadPool::Loop {
 
 ThreadPool::ThreadPool(int threads) {
   if (threads < 1) throw std::invalid_argument(fmt::format("ThreadPool needs at least 1 thread, got {}", threads));
-  workers_.reserve(static_cast<std::size_t>(threads - 1));
-  for (int i = 0; i + 1 < threads; ++i) workers_.emplace_back([this] { worker_main(); });
+  set_ways(threads);
+}
+
+void ThreadPool::set_ways(int ways) {
+  if (ways < 1 || ways > kMaxThreads)
+    throw std::invalid_argument(fmt::format("thread count must be in [1, {}], got {}", kMaxThreads, ways));
+  if (ways - 1 > workers_count_.load(std::memory_order_acquire)) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    workers_.reserve(static_cast<std::size_t>(ways - 1));
+    while (static_cast<int>(workers_.size()) < ways - 1) {
+      workers_.emplace_back([this] { worker_main(); });
+      workers_count_.store(static_cast<int>(workers_.size()), std::memory_order_release);
+    }
+  }
+  ways_.store(ways, std::memory_order_release);
 }
 
 ThreadPool::ThreadPool() : ThreadPool(default_thread_count()) {}
@@ -90,6 +104,7 @@ ThreadPool::~ThreadPool() {
     stopping_ = true;
   }
   wake_.notify_all();
+  // No set_ways() can run now (the pool is being destroyed), so workers_ is stable.
   for (auto& w : workers_) w.join();
 }
 
@@ -123,10 +138,12 @@ void ThreadPool::worker_main() {
       wake_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
       if (queue_.empty()) return;  // stopping
       loop = queue_.front();
-      if (loop->next.load(std::memory_order_relaxed) >= loop->chunks) {
+      // A loop takes at most ways-1 workers (the policy's count), whatever the pool's size.
+      if (loop->next.load(std::memory_order_relaxed) >= loop->chunks || loop->helpers_left <= 0) {
         queue_.pop_front();
         continue;
       }
+      if (--loop->helpers_left == 0) queue_.pop_front();
     }
     run_chunks(*loop);
   }
@@ -136,7 +153,7 @@ void ThreadPool::parallel_for(std::int64_t n, std::int64_t grain,
                               const std::function<void(std::int64_t, std::int64_t)>& body) {
   if (n <= 0) return;
   grain = std::max<std::int64_t>(grain, 1);
-  const std::int64_t threads = size();
+  const std::int64_t threads = std::min(ways(), size());
   if (n <= grain || threads == 1) {
     body(0, n);
     return;
@@ -151,12 +168,13 @@ void ThreadPool::parallel_for(std::int64_t n, std::int64_t grain,
   loop->chunk = n / chunks + (n % chunks != 0);
   loop->chunks = n / loop->chunk + (n % loop->chunk != 0);
 
+  std::int64_t helpers = std::min<std::int64_t>(loop->chunks - 1, threads - 1);
+  loop->helpers_left = static_cast<int>(helpers);
   {
     std::lock_guard<std::mutex> lock(mutex_);
     queue_.push_back(loop);
   }
-  std::int64_t helpers = std::min<std::int64_t>(loop->chunks - 1, static_cast<std::int64_t>(workers_.size()));
-  if (helpers == static_cast<std::int64_t>(workers_.size())) {
+  if (helpers == static_cast<std::int64_t>(size()) - 1) {
     wake_.notify_all();
   } else {
     for (std::int64_t i = 0; i < helpers; ++i) wake_.notify_one();
@@ -179,36 +197,112 @@ void ThreadPool::parallel_for(std::int64_t n, std::int64_t grain,
 namespace {
 
 std::atomic<ThreadPool*> g_default_pool{nullptr};
-std::atomic<int> g_requested_threads{0};  // 0: default_thread_count()
+std::atomic<int> g_requested_threads{0};  // an engine's `threads`; 0: none
+std::atomic<int> g_explicit_threads{0};   // set_thread_count(); 0: none
+std::atomic<bool> g_forked_child{false};
+std::atomic<int> g_worker{-1};            // the probe's answer: -1 not asked yet, 0 no, 1 yes
+std::atomic<int> g_env_threads{-1};       // ROBOCACHE_NUM_THREADS: -1 not read yet, 0 unset
+std::atomic<int (*)()> g_worker_probe{nullptr};
 
 // A forked child has none of the parent's workers, and the pool's lock may have been held at
-// the fork; the child abandons that pool (leaking it) and builds its own on next use.
-void forget_pool_in_child() { g_default_pool.store(nullptr, std::memory_order_relaxed); }
+// the fork; the child abandons that pool (leaking it) and builds its own on next use. It is a
+// worker process (a DataLoader worker, a multiprocessing pool's worker): one thread, unless it
+// asks for more itself.
+void forget_pool_in_child() {
+  g_default_pool.store(nullptr, std::memory_order_relaxed);
+  g_explicit_threads.store(0, std::memory_order_relaxed);
+  g_requested_threads.store(0, std::memory_order_relaxed);
+  g_forked_child.store(true, std::memory_order_relaxed);
+}
+
+void install_atfork() {
+  static std::once_flag atfork_once;
+  std::call_once(atfork_once, [] { pthread_atfork(nullptr, nullptr, forget_pool_in_child); });
+}
+
+enum class Reason { Explicit, Engine, ForkedChild, Worker, Env, Cpus };
+
+int resolve(Reason* why) {
+  if (int n = g_explicit_threads.load(std::memory_order_acquire); n > 0) return *why = Reason::Explicit, n;
+  if (int n = g_requested_threads.load(std::memory_order_acquire); n > 0) return *why = Reason::Engine, n;
+  if (g_forked_child.load(std::memory_order_acquire)) return *why = Reason::ForkedChild, 1;
+  int worker = g_worker.load(std::memory_order_acquire);
+  if (worker < 0) {
+    int (*probe)() = g_worker_probe.load(std::memory_order_acquire);
+    worker = probe ? probe() : 0;
+    if (worker >= 0) g_worker.store(worker, std::memory_order_release);
+  }
+  if (worker == 1) return *why = Reason::Worker, 1;
+  int env = g_env_threads.load(std::memory_order_acquire);
+  if (env < 0) {
+    const char* text = std::getenv(kEnvVar);
+    env = text && *text ? parse_thread_count(text) : 0;  // throws on a bad value, every launch
+    g_env_threads.store(env, std::memory_order_release);
+  }
+  if (env > 0) return *why = Reason::Env, env;
+  static const int cpus = affinity_cpu_count();
+  return *why = Reason::Cpus, cpus;
+}
 
 }  // namespace
 
+int thread_count_in_force() {
+  install_atfork();
+  Reason why;
+  return resolve(&why);
+}
+
+void set_thread_count(int threads) {
+  if (threads < 0 || threads > kMaxThreads)
+    throw std::invalid_argument(
+        fmt::format("thread count must be in [1, {}] (or 0 for the default), got {}", kMaxThreads, threads));
+  install_atfork();
+  g_explicit_threads.store(threads, std::memory_order_release);
+}
+
+void set_worker_probe(int (*probe)()) {
+  g_worker_probe.store(probe, std::memory_order_release);
+  g_worker.store(-1, std::memory_order_release);
+}
+
+const char* thread_count_reason() {
+  install_atfork();
+  Reason why;
+  resolve(&why);
+  switch (why) {
+    case Reason::Explicit: return "set_num_threads";
+    case Reason::Engine: return "engine";
+    case Reason::ForkedChild: return "forked child";
+    case Reason::Worker: return "worker";
+    case Reason::Env: return kEnvVar;
+    case Reason::Cpus: break;
+  }
+  return "cpus";
+}
+
 ThreadPool& default_thread_pool() {
-  if (ThreadPool* pool = g_default_pool.load(std::memory_order_acquire)) return *pool;
-  static std::once_flag atfork_once;
-  std::call_once(atfork_once, [] { pthread_atfork(nullptr, nullptr, forget_pool_in_child); });
-  // Leaked on purpose: kernels may still launch from other static destructors at exit.
-  const int requested = g_requested_threads.load(std::memory_order_acquire);
-  auto fresh = requested > 0 ? std::make_unique<ThreadPool>(requested) : std::make_unique<ThreadPool>();
-  ThreadPool* expected = nullptr;
-  if (g_default_pool.compare_exchange_strong(expected, fresh.get(), std::memory_order_acq_rel))
-    return *fresh.release();
-  return *expected;
+  const int ways = thread_count_in_force();
+  ThreadPool* pool = g_default_pool.load(std::memory_order_acquire);
+  if (!pool) {
+    // Leaked on purpose: kernels may still launch from other static destructors at exit.
+    auto fresh = std::make_unique<ThreadPool>(ways);
+    ThreadPool* expected = nullptr;
+    if (g_default_pool.compare_exchange_strong(expected, fresh.get(), std::memory_order_acq_rel))
+      pool = fresh.release();
+    else
+      pool = expected;
+  }
+  if (pool->ways() != ways) pool->set_ways(ways);
+  return *pool;
 }
 
 int set_default_thread_count(int threads) {
   if (threads < 1 || threads > kMaxThreads)
     throw std::invalid_argument(fmt::format("thread count must be in [1, {}], got {}", kMaxThreads, threads));
-  if (const ThreadPool* pool = g_default_pool.load(std::memory_order_acquire)) return pool->size();
+  install_atfork();
   int expected = 0;
   if (!g_requested_threads.compare_exchange_strong(expected, threads, std::memory_order_acq_rel)) return expected;
-  // A pool created between the two loads may not have seen the request; its size is what counts.
-  const ThreadPool* pool = g_default_pool.load(std::memory_order_acquire);
-  return pool ? pool->size() : threads;
+  return threads;
 }
 
 }  // namespace robocache

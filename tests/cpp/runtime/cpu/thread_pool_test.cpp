@@ -199,5 +199,58 @@ TEST(ThreadPool, DefaultPoolIsSharedAndWorksInAForkedChild) {
   EXPECT_EQ(WEXITSTATUS(status), 0);
 }
 
+TEST(ThreadPool, ALoopUsesAtMostTheWaysSetEvenInABiggerPool) {
+  ThreadPool pool(4);
+  pool.set_ways(2);
+  EXPECT_EQ(pool.size(), 4);
+  EXPECT_EQ(pool.ways(), 2);
+  for (int rep = 0; rep < 20; ++rep) {
+    std::mutex mu;
+    std::set<std::thread::id> ids;
+    pool.parallel_for(4000, 1, [&](std::int64_t, std::int64_t) {
+      std::lock_guard<std::mutex> lock(mu);
+      ids.insert(std::this_thread::get_id());
+    });
+    EXPECT_LE(ids.size(), 2u);
+  }
+  expect_each_index_once(pool, 10000, 10);
+}
+
+TEST(ThreadPool, SetWaysGrowsThePool) {
+  ThreadPool pool(1);
+  pool.set_ways(3);
+  EXPECT_EQ(pool.size(), 3);
+  expect_each_index_once(pool, 10000, 10);
+  EXPECT_THROW(pool.set_ways(0), std::invalid_argument);
+}
+
+TEST(ThreadPolicy, ExplicitCountWinsAndZeroRestoresTheDefault) {
+  const int before = thread_count_in_force();
+  set_thread_count(3);
+  EXPECT_EQ(thread_count_in_force(), 3);
+  EXPECT_STREQ(thread_count_reason(), "set_num_threads");
+  EXPECT_EQ(default_thread_pool().ways(), 3);
+  set_thread_count(0);
+  EXPECT_EQ(thread_count_in_force(), before);
+  EXPECT_THROW(set_thread_count(-1), std::invalid_argument);
+}
+
+TEST(ThreadPolicy, AForkedChildUsesOneThread) {
+  set_thread_count(2);
+  pid_t child = fork();
+  ASSERT_NE(child, -1);
+  if (child == 0) {
+    alarm(20);
+    const bool one = thread_count_in_force() == 1 && default_thread_pool().ways() == 1 &&
+                     std::string(thread_count_reason()) == "forked child";
+    _exit(one ? 0 : 1);
+  }
+  int status = 0;
+  ASSERT_EQ(waitpid(child, &status, 0), child);
+  set_thread_count(0);
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 0);
+}
+
 }  // namespace
 }  // namespace robocache
