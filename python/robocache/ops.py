@@ -104,6 +104,13 @@ def _kernel(spec: dict, target: str, key=None):
     return k
 
 
+def kernels_in_use() -> list:
+    """The kernels this process has run through the op functions (resample_trajectories,
+    fuse_multimodal, voxelize_pointcloud, and robocache.io's align above them), in first-use order:
+    what a job needs shipped to workers that must not compile (robocache.ray.FleetKernels)."""
+    return list(_KERNELS.values())
+
+
 def resample_trajectories(data, src_times, tgt_times, interp: str = "linear", groups=None, lengths=None,
                           backend: str = "auto", validate: bool = True, stream=None):
     """Resamples `data [B,S,D]` from `src_times` (`[B,S]` or `[S]`) onto `tgt_times` (`[B,T]` or `[T]`).
