@@ -23,7 +23,7 @@ kernels = FleetKernels.load(sys.argv[1])
 m = EpisodeMap(**json.loads(sys.argv[2]), kernels=kernels, report_cache=True)
 rows = run_local(sys.argv[3], m, batch_size=2)
 print(json.dumps({"stats": robocache.cache_stats(), "rows": len(rows),
-                  "compiles": sorted({int(r["cache_compiles"]) for r in rows})}))
+                  "compiles": sorted({int(r["cache_compiles"]) for r in rows}), "ray": "ray" in sys.modules}))
 """
 
 
@@ -59,6 +59,7 @@ def test_a_worker_runs_the_job_from_the_bundle_without_compiling(job):
     assert out["rows"] == 3 and out["compiles"] == [0]
     assert out["stats"]["compiles"] == 0 and out["stats"]["bundle_hits"] == 2
     assert out["stats"]["cache_mode"] == "strict"
+    assert out["ray"] is False  # the map and the kernels need no Ray: a GPU machine without it runs them
 
 
 def test_a_spec_missing_from_the_bundle_is_named_at_the_workers_start(job, tmp_path):
