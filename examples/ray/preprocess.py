@@ -4,8 +4,8 @@ local cluster or a real one, with the kernels compiled once on the driver.
     python examples/ray/preprocess.py --logs LOGS --out OUT [--workers 2] [--address ray://HEAD:10001]
                                       [--gpus-per-worker 1] [--batch-size 8]
 
-LOGS: a folder of .mcap bags, one .mcap, or a LeRobot v3 dataset (without --logs: 8 synthetic bags
-are written first). OUT: a folder of Parquet files, one row per episode (values [T, D], mask
+LOGS: a folder of .mcap bags, one .mcap, or a LeRobot v3 dataset (without --logs: --episodes
+synthetic bags, 8 by default, are written first). OUT: a folder of Parquet files, one row per episode (values [T, D], mask
 [T, streams], times, voxels [X, Y, Z, F]). Without --address, a local cluster on this machine.
 """
 
@@ -49,8 +49,9 @@ def main() -> None:
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--gpus-per-worker", type=float, default=0, help="> 0: GPU actors (device='cuda')")
     ap.add_argument("--batch-size", type=int, default=8, help="episodes per map_batches call")
+    ap.add_argument("--episodes", type=int, default=8, help="synthetic bags to write when --logs is not given")
     args = ap.parse_args()
-    logs = args.logs or synthetic_logs(8)
+    logs = args.logs or synthetic_logs(args.episodes)
     gpu = args.gpus_per_worker > 0
 
     # 1. The driver: run the map on one episode here, bundle exactly the kernels it used (for the
