@@ -23,7 +23,8 @@ kernels = FleetKernels.load(sys.argv[1])
 m = EpisodeMap(**json.loads(sys.argv[2]), kernels=kernels, report_cache=True)
 rows = run_local(sys.argv[3], m, batch_size=2)
 print(json.dumps({"stats": robocache.cache_stats(), "rows": len(rows),
-                  "compiles": sorted({int(r["cache_compiles"]) for r in rows}), "ray": "ray" in sys.modules}))
+                  "compiles": sorted({int(r["cache_compiles"]) for r in rows}), "ray": "ray" in sys.modules,
+                  "cpu_threads": robocache._native.sm_count("cpu")}))
 """
 
 
@@ -35,6 +36,8 @@ def job(tmp_path_factory):
     root = tmp_path_factory.mktemp("fleet")
     write_episodes(root / "logs", 3)
     m = EpisodeMap(**MAP_ARGS)
+    # a kernel this process used before, for something else: not the job's, not shipped
+    robocache.resample_trajectories(np.zeros((1, 4, 2), np.float32), np.arange(4.0), np.arange(3.0))
     first = episode_rows(root / "logs")[0]
     sample = {"source": np.array([first["source"]]), "episode": np.array([0]),
               "data": np.array([encode_episode(read_row(first))], dtype=object)}
@@ -43,7 +46,7 @@ def job(tmp_path_factory):
     return root, kernels
 
 
-def test_the_bundle_holds_exactly_the_jobs_kernels(job):
+def test_the_bundle_holds_exactly_the_jobs_kernels_not_others_of_the_driver(job):
     _, kernels = job
     ops = sorted(json.loads(s)["op"] for s, _, _ in kernels.kernels)
     assert ops == ["fuse", "voxelize"]
@@ -59,6 +62,7 @@ def test_a_worker_runs_the_job_from_the_bundle_without_compiling(job):
     assert out["rows"] == 3 and out["compiles"] == [0]
     assert out["stats"]["compiles"] == 0 and out["stats"]["bundle_hits"] == 2
     assert out["stats"]["cache_mode"] == "strict"
+    assert out["cpu_threads"] == 1  # deterministic mode: voxel mean sums in input order
     assert out["ray"] is False  # the map and the kernels need no Ray: a GPU machine without it runs them
 
 
@@ -147,3 +151,23 @@ def test_install_refuses_a_process_whose_robocache_already_started(job):
     r = run_python(code, job[0] / "fleet.rcb")
     assert r.returncode == 0, r.stderr
     assert "refused: robocache was started in this process" in r.stdout
+
+
+def test_a_lerobot_dataset_gives_one_row_per_episode_and_runs_locally(tmp_path):
+    from robocache.io.synthetic import write_lerobot
+    from robocache.ray import EpisodeMap, episode_rows, run_local
+
+    write_lerobot(tmp_path / "arm", episodes=3, seconds=1.0, fps=30)
+    rows = episode_rows(tmp_path / "arm")
+    assert rows == [{"source": str(tmp_path / "arm"), "episode": i} for i in range(3)]
+    out = run_local(tmp_path / "arm", EpisodeMap("observation.state"), batch_size=2)
+    assert [int(r["episode"]) for r in out] == [0, 1, 2]
+    assert all(r["values"].shape[0] == r["lengths"] == r["mask"].shape[0] for r in out)
+
+
+def test_a_folder_without_logs_is_an_error_naming_it(tmp_path):
+    from robocache.io import LogReadError
+    from robocache.ray import episode_rows
+
+    with pytest.raises(LogReadError, match=f"{tmp_path}: no .mcap file in this folder"):
+        episode_rows(tmp_path)

@@ -68,12 +68,13 @@ class FleetKernels:
         map's own: "cpu", or "sm_90" for device="cuda"). The sample must have every stream the job
         aligns: a spec the sample did not need is missing on the workers (a CacheMissError that
         names it)."""
-        from robocache.ops import kernels_in_use
+        from robocache.ops import record_kernels
 
-        episode_map.on_cpu()(sample)
+        with record_kernels() as used:
+            episode_map.on_cpu()(sample)
         specs = []
-        for k in kernels_in_use():
-            if k.target == "cpu" and k.spec not in specs:
+        for k in used:
+            if k.spec not in specs:
                 specs.append(k.spec)
         return cls.from_specs(specs, targets or [episode_map.target])
 
