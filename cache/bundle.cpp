@@ -157,4 +157,13 @@ std::optional<ObjectCode> BundleReader::find(const std::string& key, bool* rejec
   return code;
 }
 
+std::vector<ObjectCode> BundleReader::builds_of(const std::string& spec_json) const {
+  std::vector<ObjectCode> out;
+  for (const auto& key : keys()) {
+    auto code = find(key);
+    if (code && code->spec_json == spec_json) out.push_back(std::move(*code));
+  }
+  return out;
+}
+
 }  // namespace robocache

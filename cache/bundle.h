@@ -43,6 +43,10 @@ class BundleReader {
   std::optional<std::string> raw_entry(const std::string& key) const;
   /// The checked entry for a key; nullopt when absent or damaged (`rejected` tells which).
   std::optional<ObjectCode> find(const std::string& key, bool* rejected = nullptr) const;
+  /// The checked entries compiled from this spec (canonical JSON), whatever their target, config or
+  /// toolchain: what a strict-mode miss reports (a bundle built by another compiler or for another
+  /// GPU arch holds the spec under other keys). Decodes every entry: for error paths only.
+  std::vector<ObjectCode> builds_of(const std::string& spec_json) const;
 
  private:
   std::filesystem::path path_;

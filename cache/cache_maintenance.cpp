@@ -8,9 +8,12 @@
 #include <fstream>
 #include <sstream>
 
+#include <fmt/format.h>
+
 #include "cache/bundle.h"
 #include "cache/cache_entry.h"
 #include "cache/cache_key.h"
+#include "compiler/user_text.h"
 
 namespace fs = std::filesystem;
 
@@ -181,6 +184,25 @@ int export_cache_bundle(const DiskCache& cache, const fs::path& bundle) {
   for (const auto& e : list_cache_entries(cache, false)) {
     std::string bytes = read_all(e.path);
     if (decode_cache_entry(bytes, e.key)) entries.emplace_back(e.key, std::move(bytes));
+  }
+  std::sort(entries.begin(), entries.end());
+  write_bundle(bundle, entries);
+  return static_cast<int>(entries.size());
+}
+
+int export_cache_bundle(const DiskCache& cache, const fs::path& bundle, const std::vector<std::string>& keys) {
+  std::vector<std::pair<std::string, std::string>> entries;
+  for (const auto& key : keys) {
+    if (!is_cache_key(key))
+      throw std::invalid_argument(fmt::format("'{}' is not a cache key (64 hex digits)", shown(key)));
+    if (std::any_of(entries.begin(), entries.end(), [&](const auto& e) { return e.first == key; })) continue;
+    const fs::path path = cache.entry_path(key);
+    std::error_code ec;
+    std::string bytes = fs::is_regular_file(path, ec) ? read_all(path) : std::string();
+    if (!decode_cache_entry(bytes, key))
+      throw std::invalid_argument(fmt::format("no valid entry for key {} in the cache directory {}", key,
+                                              cache.dir().string()));
+    entries.emplace_back(key, std::move(bytes));
   }
   std::sort(entries.begin(), entries.end());
   write_bundle(bundle, entries);

@@ -47,6 +47,10 @@ int clear_cache(const DiskCache& cache);
 
 /// Writes every valid entry into one bundle file; returns how many.
 int export_cache_bundle(const DiskCache& cache, const std::filesystem::path& bundle);
+/// Writes the entries of these keys into one bundle file (a fleet's kernels, not the whole
+/// directory); returns how many. Throws std::invalid_argument naming a key that has no valid entry.
+int export_cache_bundle(const DiskCache& cache, const std::filesystem::path& bundle,
+                        const std::vector<std::string>& keys);
 
 /// Copies every valid entry of a bundle into the cache directory; returns how many.
 int import_cache_bundle(const DiskCache& cache, const std::filesystem::path& bundle);

@@ -93,6 +93,33 @@ std::optional<KernelCache::Hit> KernelCache::find(const std::string& key, int* r
   return std::nullopt;
 }
 
+std::string KernelCache::explain_bundle_miss(const std::string& spec_json, const Target& target,
+                                             const std::string& toolchain, const Config& config) const {
+  std::string out;
+  for (const auto& b : bundles_) {
+    for (const ObjectCode& code : b->builds_of(spec_json)) {
+      std::string why;
+      if (code.target.kind != target.kind || code.target.arch != target.arch)
+        why = fmt::format("it was built for {} '{}', this process runs {} '{}'",
+                          code.target.kind == Target::Kind::Cpu ? "CPU" : "GPU arch", code.target.arch,
+                          target.kind == Target::Kind::Cpu ? "CPU" : "GPU arch", target.arch);
+      else if (code.target.features != target.features)
+        why = fmt::format("it was built for CPU features '{}', this CPU has '{}'", code.target.features,
+                          target.features);
+      else if (code.toolchain != toolchain)
+        why = fmt::format("it was built with '{}', this process has '{}'", code.toolchain, toolchain);
+      else if (!(code.config == config))
+        why = fmt::format("it was built with launch config {}, this process chose {} (tuning database)",
+                          code.config.canonical_json(), config.canonical_json());
+      else
+        why = "it was built by another RoboCache version (its code generators or kernel templates differ)";
+      out += fmt::format("; bundle {} holds this spec for target '{}', but {}", b->path().string(),
+                         code.target.name(), why);
+    }
+  }
+  return out;
+}
+
 bool KernelCache::publish(const std::string& key, const ObjectCode& code) const {
   if (!disk_ || options_.mode != CacheMode::ReadWrite) return false;
   if (!disk_->store(key, code)) return false;

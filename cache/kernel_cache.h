@@ -59,6 +59,12 @@ class KernelCache {
   };
   /// Looks in the directory, then the bundles. `rejected` counts damaged entries met on the way.
   std::optional<Hit> find(const std::string& key, int* rejected = nullptr) const;
+  /// Why the bundles miss a spec that they hold under other keys, for a strict-mode miss: for each
+  /// bundle entry of `spec_json`, the side that differs from (`target`, `toolchain`), naming both
+  /// values (the GPU arch, the CPU, the compiler version, the launch config, or the code generators).
+  /// Empty when no bundle holds the spec at all.
+  std::string explain_bundle_miss(const std::string& spec_json, const Target& target,
+                                  const std::string& toolchain, const Config& config) const;
   /// Publishes to the directory (not in readonly/strict mode) and enforces the size cap.
   /// Returns false when nothing could be written.
   bool publish(const std::string& key, const ObjectCode& code) const;

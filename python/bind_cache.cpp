@@ -46,7 +46,10 @@ void bind_cache(py::module_& m) {
                     py::arg("stale_removed") = r.stale_removed);
   }, py::arg("max_bytes") = py::none());
   m.def("cache_clear", [] { return clear_cache(directory()); });
-  m.def("cache_export", [](const std::string& path) { return export_cache_bundle(directory(), path); });
+  m.def("cache_export", [](const std::string& path, std::optional<std::vector<std::string>> keys) {
+    return keys ? export_cache_bundle(directory(), path, *keys) : export_cache_bundle(directory(), path);
+  }, py::arg("path"), py::arg("keys") = py::none(),
+        "Writes the directory's valid entries (or only those of `keys`) into one bundle file.");
   m.def("cache_import", [](const std::string& path) { return import_cache_bundle(directory(), path); });
 }
 

@@ -179,10 +179,11 @@ std::shared_ptr<const CompiledKernel> Engine::compile(const Spec& spec, const st
   std::optional<ObjectCode> code = read_cache(true);
   if (!code && cache_.options().mode == CacheMode::Strict)
     throw CacheMissError(fmt::format(
-        "strict cache mode: no compiled kernel for spec {} on target '{}' in {}{} (key {}); warm the "
+        "strict cache mode: no compiled kernel for spec {} on target '{}' in {}{} (key {}){}; warm the "
         "cache with `robocache warmup` or unset ROBOCACHE_CACHE_MODE",
         spec.canonical_json(), be->target().name(), cache_.options().dir.string(),
-        cache_.options().bundles.empty() ? "" : " or the bundles in ROBOCACHE_CACHE_BUNDLES", key));
+        cache_.options().bundles.empty() ? "" : " or the bundles in ROBOCACHE_CACHE_BUNDLES", key,
+        cache_.explain_bundle_miss(spec.canonical_json(), be->target(), be->toolchain(), config)));
   if (!code) {
     // Compile once across processes: whoever holds the key's lock compiles, the others wait and
     // then find the published entry.

@@ -4,6 +4,7 @@ array type. Array rules are _arrays.py's; `stream=` is Kernel.__call__'s."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 from typing import Optional, Sequence, Union
 
@@ -92,6 +93,7 @@ def _groups(groups) -> Optional[list]:
 
 
 _KERNELS: dict = {}
+_RECORDERS: list = []  # lists of record_kernels() blocks now open
 
 
 def _kernel(spec: dict, target: str, key=None):
@@ -101,7 +103,24 @@ def _kernel(spec: dict, target: str, key=None):
     k = _KERNELS.get(key)
     if k is None:
         k = _KERNELS.setdefault(key, compile(spec, target))
+    if _RECORDERS:
+        for used in _RECORDERS:
+            used.append(k)
     return k
+
+
+@contextlib.contextmanager
+def record_kernels():
+    """Within the block, every kernel the op functions use (resample_trajectories, fuse_multimodal,
+    voxelize_pointcloud, and robocache.io's align above them), compiled there or found in memory,
+    is appended to the list it yields: what a job needs shipped to workers that must not compile
+    (robocache.ray.FleetKernels). Blocks may nest; threads of the process are recorded too."""
+    used: list = []
+    _RECORDERS.append(used)
+    try:
+        yield used
+    finally:
+        _RECORDERS.remove(used)
 
 
 def resample_trajectories(data, src_times, tgt_times, interp: str = "linear", groups=None, lengths=None,
