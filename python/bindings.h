@@ -17,6 +17,8 @@ void bind_tuning(pybind11::module_& m);
 /// The short call paths for numpy arrays and torch tensors (launch_fast, resample_fast, fuse_fast), the
 /// kernel table of the high-level calls (remember) and bound calls (bind).
 void bind_launch(pybind11::module_& m);
+/// The clock, mask and packing passes of robocache.io.align (io_repair, io_stream_mask, ...).
+void bind_io(pybind11::module_& m);
 /// Backend probes and cache statistics.
 void bind_status(pybind11::module_& m);
 
