@@ -33,14 +33,12 @@ py::object repair(const I64& times) {
   for (std::int64_t i = 1; i < n && sorted; ++i) sorted = t[i] > t[i - 1];
   if (sorted) return py::none();
 
-  std::vector<std::int64_t> in_order, late;
+  std::vector<std::int64_t> late;
   std::vector<char> is_late(static_cast<std::size_t>(n), 0);
   std::int64_t first_late = -1, late_after = 0;
   {
     py::gil_scoped_release release;
-    in_order.reserve(static_cast<std::size_t>(n));
     std::int64_t running = t[0];
-    in_order.push_back(0);
     for (std::int64_t i = 1; i < n; ++i) {
       if (t[i] < running) {
         late.push_back(i);
@@ -51,7 +49,6 @@ py::object repair(const I64& times) {
         }
       } else {
         running = t[i];
-        in_order.push_back(i);
       }
     }
     // equal stamps stay in recorded order (a stable sort): an in-order sample with the same stamp
@@ -67,13 +64,18 @@ py::object repair(const I64& times) {
     std::int64_t* ot = out_t.mutable_data();
     std::int64_t* oi = out_index.mutable_data();
     bool* os = out_suspect.mutable_data();
-    std::size_t a = 0, b = 0;
-    while (a < in_order.size() || b < late.size()) {
+    // the samples that are not late, in recorded order (already sorted), merged with the late ones
+    std::int64_t a = 0;
+    std::size_t b = 0;
+    while (a < n && is_late[a]) ++a;
+    while (a < n || b < late.size()) {
       std::int64_t i;
-      if (b == late.size() || (a < in_order.size() && t[in_order[a]] <= t[late[b]]))
-        i = in_order[a++];
-      else
+      if (b == late.size() || (a < n && t[a] <= t[late[b]])) {
+        i = a++;
+        while (a < n && is_late[a]) ++a;
+      } else {
         i = late[b++];
+      }
       if (kept && ot[kept - 1] == t[i]) {  // a repeat: dropped, and the kept one is suspect
         ++dups;
         if (first_dup < 0) first_dup = i;
@@ -249,9 +251,30 @@ py::tuple stream_mask(const I64& times, const I64& targets, int mode, std::int64
 // Rows of a stream gathered into a kernel's packed array: out[b, k, col:col+D] = values[row_k]
 // for the first n rows, where row_k = index[sel[k]] (index None: sel[k]), cast to out's dtype;
 // unwrap: angles made continuous along the gathered rows first (alignment.py's _unwrap).
+template <typename Out, int kD>
+void copy_rows(const double* v, const std::int64_t* index, const std::int64_t* sel, std::int64_t n, Out* out,
+               std::int64_t out_stride) {
+  for (std::int64_t k = 0; k < n; ++k) {
+    const double* src = v + (index ? index[sel[k]] : sel[k]) * kD;
+    Out* dst = out + k * out_stride;
+    for (int d = 0; d < kD; ++d) dst[d] = static_cast<Out>(src[d]);
+  }
+}
+
 template <typename Out>
 void gather_rows(const double* v, std::int64_t D, const std::int64_t* index, const std::int64_t* sel, std::int64_t n,
                  Out* out, std::int64_t out_stride, bool unwrap) {
+  if (!unwrap) {  // the common widths unrolled: a topic's field is 1 to 7 channels
+    switch (D) {
+      case 1: return copy_rows<Out, 1>(v, index, sel, n, out, out_stride);
+      case 2: return copy_rows<Out, 2>(v, index, sel, n, out, out_stride);
+      case 3: return copy_rows<Out, 3>(v, index, sel, n, out, out_stride);
+      case 4: return copy_rows<Out, 4>(v, index, sel, n, out, out_stride);
+      case 6: return copy_rows<Out, 6>(v, index, sel, n, out, out_stride);
+      case 7: return copy_rows<Out, 7>(v, index, sel, n, out, out_stride);
+      default: break;
+    }
+  }
   constexpr double kTwoPi = 2 * M_PI;
   constexpr double kInvTwoPi = 1 / (2 * M_PI);
   std::vector<double> prev(static_cast<std::size_t>(D)), turns(static_cast<std::size_t>(D), 0.0);

@@ -4,7 +4,7 @@ the repaired clock, the masks, the samples the kernel reads and the report are t
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from io_reference import rate_targets, stream_reference
@@ -49,6 +49,7 @@ def test_native_repair_is_the_numpy_rule(t):
 @given(clocks, st.sampled_from(["linear", "previous", "nearest"]), st.sampled_from([None, 300, 5000]),
        st.sampled_from([None, 1500, 10**7]), st.integers(1, 300), st.integers(-3000, 3000))
 def test_native_masks_are_the_numpy_rule(t, mode, tolerance, gap, rate_div, shift):
+    assume(len(t) > 0)  # align masks a stream without samples before it gets here
     c = repair(t)
     span = int(c.times_ns[-1] - c.times_ns[0]) + 1
     x = np.sort(c.times_ns[0] + shift + np.arange(0, span, max(span // rate_div, 1)).astype(np.int64))
