@@ -109,3 +109,17 @@ def test_wrapped_angles_with_more_streams_than_one_call_takes():
             if s.mode == "wrapped":  # compare on the circle
                 got, want = np.exp(1j * got), np.exp(1j * want)
             assert np.allclose(got, want, rtol=1e-6, atol=1e-6), name
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_native_wrap_is_numpys_remainder_bit_for_bit(dtype):
+    from robocache.io.alignment import _wrap_into
+
+    rng = np.random.default_rng(1)
+    edges = np.array([np.pi, -np.pi, 3 * np.pi, 0.0, -0.0, 1e-300, -1e-300, 2 * np.pi])
+    src = np.concatenate([rng.uniform(-50, 50, (2, 996, 5)), np.resize(edges, 40).reshape(2, 4, 5)], axis=1)
+    dst = np.zeros((2, 1000, 9), dtype)
+    _wrap_into(src, 1, 3, dst, 4)
+    want = ((src[..., 1:4] + np.pi) % (2 * np.pi) - np.pi).astype(dtype)
+    assert np.array_equal(dst[..., 4:7], want) and np.array_equal(np.signbit(dst[..., 4:7]), np.signbit(want))
+    assert not dst[..., :4].any() and not dst[..., 7:].any()  # the other columns untouched

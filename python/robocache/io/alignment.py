@@ -270,6 +270,13 @@ def _modalities(eps, names, idx: List[int], modes) -> List[List[int]]:
     return out
 
 
+def _wrap_into(src, src_col: int, w: int, dst, dst_col: int) -> None:
+    """dst[..., dst_col:+w] = (src[..., src_col:+w] + pi) % (2 pi) - pi, numpy's % bit for bit, natively."""
+    from .._native import _robocache
+
+    _robocache.io_wrap_into(src, src_col, w, dst, dst_col)
+
+
 def _run(packed, tgt, kernel_modes, device: str):
     import robocache
 
@@ -412,7 +419,9 @@ def align(episodes: Union[Episode, Sequence[Episode]], reference, *, streams: Op
                         continue
                     for i in m:
                         w = widths[i]
-                        if resolved[names[i]] == "wrapped" or dt is not main:
+                        if resolved[names[i]] == "wrapped" and not cuda and B == len(chunk):
+                            _wrap_into(out, col, w, values, int(offsets[i]))
+                        elif resolved[names[i]] == "wrapped" or dt is not main:
                             part = out[..., col:col + w]
                             if resolved[names[i]] == "wrapped":
                                 part = (part + np.pi) % (2 * np.pi) - np.pi
