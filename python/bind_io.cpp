@@ -392,6 +392,23 @@ void wrap_into(py::array src, std::int64_t src_col, std::int64_t w, py::array ds
 
 void bind_io(py::module_& m) {
   m.def("io_repair", &repair, py::arg("times"));
+  m.def(
+      "io_bounds",
+      [](const I64& times) {
+        const std::int64_t n = times.shape(0);
+        if (n < 1) throw py::value_error("io_bounds: an empty clock");
+        const std::int64_t* t = times.data();
+        std::int64_t lo = t[0], hi = t[0];
+        {
+          py::gil_scoped_release release;
+          for (std::int64_t i = 1; i < n; ++i) {
+            lo = std::min(lo, t[i]);
+            hi = std::max(hi, t[i]);
+          }
+        }
+        return py::make_tuple(lo, hi);
+      },
+      py::arg("times"), "(first, last) stamp of a recorded clock: what its repaired clock starts and ends at");
   m.def("io_interval_stats", &interval_stats, py::arg("times"), py::arg("gap_ns"), py::arg("gap_auto"));
   m.def("io_stream_mask", &stream_mask, py::arg("times"), py::arg("targets"), py::arg("mode"),
         py::arg("tolerance_ns"), py::arg("gap_ns"), py::arg("suspect"));

@@ -123,57 +123,71 @@ def _check_strict(episode: str, name: str, c: RepairedClock, gap_ns) -> None:
 
 def _prepare(ep: Episode, names: Sequence[str], modes: Dict[str, str], reference, tolerance, max_gap,
              strict: bool, reports: List[StreamReport], cache: dict) -> _Prepared:
-    # the streams of one topic share one clock: each clock is repaired once, the clocks in parallel
-    todo = {}
-    for name in names:
-        s = ep.streams.get(name)
-        if s is not None and len(s) and id(s.times_ns) not in cache:
-            todo[id(s.times_ns)] = s.times_ns
-    if isinstance(reference, str) and reference in ep.streams and len(ep.streams[reference]):
-        t = ep.streams[reference].times_ns
-        if id(t) not in cache:
-            todo[id(t)] = t
-    for key, c in zip(todo, pmap(repair, list(todo.values()), [len(t) for t in todo.values()])):
-        cache[key] = c
-    clocks: Dict[str, RepairedClock] = {}
+    from .._native import _robocache
+
+    # the streams of one topic share one clock: each clock is repaired once
+    raw: Dict[int, np.ndarray] = {}
     for name in names:
         s = ep.streams.get(name)
         if s is not None and len(s):
-            clocks[name] = cache[id(s.times_ns)]
-    if isinstance(reference, str) and reference in ep.streams and reference not in clocks and len(ep.streams[reference]):
-        clocks[reference] = cache[id(ep.streams[reference].times_ns)]
-    if not clocks:
+            raw[id(s.times_ns)] = s.times_ns
+    ref_stream = isinstance(reference, str) and reference in ep.streams and len(ep.streams[reference]) > 0
+    if ref_stream:
+        t = ep.streams[reference].times_ns
+        raw[id(t)] = t
+        if id(t) not in cache:  # its repaired clock gives the targets: first
+            cache[id(t)] = repair(t)
+    if not raw:
         raise ValueError(f"episode '{ep.name}': none of the streams {list(names)} has a sample")
-    start = min(int(c.times_ns[0]) for c in clocks.values())
-    end = max(int(c.times_ns[-1]) for c in clocks.values())
-    x = _reference_targets(ep, reference, clocks, start, end)  # on the episode's clock
+    # a repaired clock starts and ends where the recorded one's extremes are
+    bounds = [_robocache.io_bounds(t) if id(t) not in cache else
+              (int(cache[id(t)].times_ns[0]), int(cache[id(t)].times_ns[-1])) for t in raw.values()]
+    start, end = min(b[0] for b in bounds), max(b[1] for b in bounds)
+    if isinstance(reference, str):
+        if reference not in ep.streams:
+            raise ValueError(f"argument 'reference': episode '{ep.name}' has no stream '{reference}'; it has: "
+                             f"{', '.join(ep.streams)}")
+        t = ep.streams[reference].times_ns
+        x = cache[id(t)].times_ns if len(t) else np.zeros(0, np.int64)
+    else:
+        x = _reference_targets(ep, reference, {}, start, end)  # on the episode's clock
     prepared = _Prepared(start, x - start, [], [], [])
     T = len(x)
 
-    # masks and reports: once per clock and the samples a mode reads, in parallel
     def key_of(name):
-        return (id(clocks[name]), mode_key(modes[name]), _per_stream(tolerance, name, "tolerance"),
+        s = ep.streams[name]
+        return (id(s.times_ns), mode_key(modes[name]), _per_stream(tolerance, name, "tolerance"),
                 _per_stream(max_gap, name, "max_gap"))
 
-    def masks(item):
-        key, name = item
-        c = clocks[name]
-        stats = interval_stats(c, key[3])
-        gap_ns = stats[6] if stats[6] >= 0 else None
-        if strict:
-            _check_strict(ep.name, name, c, gap_ns)
-        m = stream_mask(c.times_ns, x, modes[name], _seconds_ns(key[2], "tolerance"), gap_ns,
-                        c.suspect if c.repaired else None)
-        masked = float(1.0 - np.count_nonzero(m.valid) / T) if T else float("nan")
-        return m, masked, report_from_stats(ep.name, name, 0, c, start, stats)
-
-    todo = {}
+    # per clock, in parallel: its repair, then its masks and report for each set of samples the
+    # modes read (linear, slerp and wrapped read the same)
+    by_clock: Dict[int, Dict[tuple, str]] = {}
     for name in names:
-        if name in clocks and key_of(name) not in cache:
-            todo.setdefault(key_of(name), name)
-    items = list(todo.items())
-    for (key, _), result in zip(items, pmap(masks, items, [len(clocks[n].times_ns) for _, n in items])):
-        cache[key] = result
+        s = ep.streams.get(name)
+        if s is not None and len(s) and key_of(name) not in cache:
+            by_clock.setdefault(id(s.times_ns), {}).setdefault(key_of(name), name)
+
+    def clock_task(clock_id):
+        c = cache.get(clock_id) or repair(raw[clock_id])
+        out = []
+        for key, name in by_clock[clock_id].items():
+            stats = interval_stats(c, key[3])
+            gap_ns = stats[6] if stats[6] >= 0 else None
+            if strict:
+                _check_strict(ep.name, name, c, gap_ns)
+            m = stream_mask(c.times_ns, x, modes[name], _seconds_ns(key[2], "tolerance"), gap_ns,
+                            c.suspect if c.repaired else None)
+            masked = float(1.0 - np.count_nonzero(m.valid) / T) if T else float("nan")
+            out.append((key, (m, masked, report_from_stats(ep.name, name, 0, c, start, stats))))
+        return c, out
+
+    ids = list(by_clock)
+    for clock_id, (c, results) in zip(ids, pmap(clock_task, ids, [len(raw[i]) for i in ids])):
+        cache[clock_id] = c
+        for key, result in results:
+            cache[key] = result
+    clocks = {name: cache[id(ep.streams[name].times_ns)] for name in names
+              if name in ep.streams and len(ep.streams[name])}
 
     for i, name in enumerate(names):
         recorded = len(ep.streams[name]) if name in ep.streams else 0
@@ -198,15 +212,17 @@ def _prepare(ep: Episode, names: Sequence[str], modes: Dict[str, str], reference
     return prepared
 
 
-def _pack(episodes, prepared: List[_Prepared], names, modalities: List[List[int]], modes, dtype, T: int):
-    """Per kernel modality (streams of one clock and mode, side by side): data [B, S, D], times
-    [B, S] (float64 ns from the episode's start), lengths [B]; and targets [B, T]. The rows are
-    gathered (and wrapped angles unwrapped) by one native pass per stream (python/bind_io.cpp)."""
+def _pack(episodes, prepared: List[_Prepared], names, calls, modes, T: int):
+    """For each kernel call (dtype, modalities): per modality (streams of one clock and mode, side
+    by side) data [B, S, D], times [B, S] (float64 ns from the episode's start), lengths [B]; and
+    the targets [B, T]. The rows are gathered (and wrapped angles unwrapped) by one native pass
+    per stream (python/bind_io.cpp), the modalities of every call shared out over the threads."""
     from .._native import _robocache
 
     B = len(episodes)
 
-    def pack(members):
+    def pack(job):
+        dtype, members = job
         if isinstance(members, _Zeros):
             return np.zeros((B, 1, members.width), dtype), np.zeros((B, 1), np.float64), np.ones(B, np.int64)
         widths = [next(ep.streams[names[i]].values.shape[1] for ep in episodes if names[i] in ep.streams)
@@ -231,18 +247,20 @@ def _pack(episodes, prepared: List[_Prepared], names, modalities: List[List[int]
             lengths[b] = len(sel)
         return data, times, lengths
 
-    def work(members):
+    def work(job):
+        members = job[1]
         if isinstance(members, _Zeros):
             return 0
         return sum(len(p.needed[members[0]]) for p in prepared) * len(members)
 
-    packed = pmap(pack, modalities, [work(m) for m in modalities])
+    jobs = [(dtype, m) for dtype, modalities in calls for m in modalities]
+    packed = iter(pmap(pack, jobs, [work(j) for j in jobs]))
     tgt = np.zeros((B, T), np.float64)
     for b, p in enumerate(prepared):
         n = len(p.targets)
         tgt[b, :n] = p.targets
         tgt[b, n:] = p.targets[-1] if n else 0
-    return packed, tgt
+    return [([next(packed) for _ in modalities], tgt) for _, modalities in calls]
 
 
 @dataclass
@@ -402,33 +420,35 @@ def align(episodes: Union[Episode, Sequence[Episode]], reference, *, streams: Op
     for lo in range(0, B, per_call):
         chunk = list(range(lo, min(B, lo + per_call)))
         # the main call first: its output is the batch the others write into
-        for dt, calls in sorted(groups.items(), key=lambda g: g[0] is not main):
-            for modalities in calls:
-                ta = time.perf_counter()
-                packed, tgt = _pack([eps[b] for b in chunk], [prepared[b] for b in chunk], names, modalities,
-                                    resolved, dt, T)
-                tb = time.perf_counter()
-                out = _run(packed, tgt, ["previous" if isinstance(m, _Zeros) else _KERNEL_MODE[resolved[names[m[0]]]]
-                                         for m in modalities], device)
-                if dt is main:
-                    values = out
-                col = 0
-                for m in modalities:
-                    if isinstance(m, _Zeros):
-                        col += m.width
-                        continue
-                    for i in m:
-                        w = widths[i]
-                        if resolved[names[i]] == "wrapped" and not cuda and B == len(chunk):
-                            _wrap_into(out, col, w, values, int(offsets[i]))
-                        elif resolved[names[i]] == "wrapped" or dt is not main:
-                            part = out[..., col:col + w]
-                            if resolved[names[i]] == "wrapped":
-                                part = (part + np.pi) % (2 * np.pi) - np.pi
-                            values[lo:lo + len(chunk), :, offsets[i]:offsets[i] + w] = part
-                        col += w
-                kernel_s += time.perf_counter() - tb
-                pack_s += tb - ta
+        calls = [(dt, modalities) for dt, group in sorted(groups.items(), key=lambda g: g[0] is not main)
+                 for modalities in group]
+        ta = time.perf_counter()
+        # every call's inputs packed at once, so the threads share out all the gathering
+        packs = _pack([eps[b] for b in chunk], [prepared[b] for b in chunk], names, calls, resolved, T)
+        tb = time.perf_counter()
+        pack_s += tb - ta
+        for (dt, modalities), (packed, tgt) in zip(calls, packs):
+            tb = time.perf_counter()
+            out = _run(packed, tgt, ["previous" if isinstance(m, _Zeros) else _KERNEL_MODE[resolved[names[m[0]]]]
+                                     for m in modalities], device)
+            if dt is main:
+                values = out
+            col = 0
+            for m in modalities:
+                if isinstance(m, _Zeros):
+                    col += m.width
+                    continue
+                for i in m:
+                    w = widths[i]
+                    if resolved[names[i]] == "wrapped" and not cuda and B == len(chunk):
+                        _wrap_into(out, col, w, values, int(offsets[i]))
+                    elif resolved[names[i]] == "wrapped" or dt is not main:
+                        part = out[..., col:col + w]
+                        if resolved[names[i]] == "wrapped":
+                            part = (part + np.pi) % (2 * np.pi) - np.pi
+                        values[lo:lo + len(chunk), :, offsets[i]:offsets[i] + w] = part
+                    col += w
+            kernel_s += time.perf_counter() - tb
     lengths = np.array([len(p.targets) for p in prepared], np.int64)
     mask = np.zeros((B, T, len(names)), bool)
     times = np.zeros((B, T), np.float64)
