@@ -250,28 +250,43 @@ py::tuple stream_mask(const I64& times, const I64& targets, int mode, std::int64
 
 // Rows of a stream gathered into a kernel's packed array: out[b, k, col:col+D] = values[row_k]
 // for the first n rows, where row_k = index[sel[k]] (index None: sel[k]), cast to out's dtype;
-// unwrap: angles made continuous along the gathered rows first (alignment.py's _unwrap).
+// unwrap: angles made continuous along the gathered rows first (alignment.py's unwrap rule). The
+// indices are checked as they are used; false if one is out of range (the copy stops there).
+inline bool row_of(const std::int64_t* index, std::int64_t index_len, const std::int64_t* sel, std::int64_t k,
+                   std::int64_t S, std::int64_t* row) {
+  std::int64_t r = sel[k];
+  if (index) {
+    if (static_cast<std::uint64_t>(r) >= static_cast<std::uint64_t>(index_len)) return false;
+    r = index[r];
+  }
+  *row = r;
+  return static_cast<std::uint64_t>(r) < static_cast<std::uint64_t>(S);
+}
+
 template <typename Out, int kD>
-void copy_rows(const double* v, const std::int64_t* index, const std::int64_t* sel, std::int64_t n, Out* out,
-               std::int64_t out_stride) {
+bool copy_rows(const double* v, std::int64_t S, const std::int64_t* index, std::int64_t index_len,
+               const std::int64_t* sel, std::int64_t n, Out* out, std::int64_t out_stride) {
   for (std::int64_t k = 0; k < n; ++k) {
-    const double* src = v + (index ? index[sel[k]] : sel[k]) * kD;
+    std::int64_t row;
+    if (!row_of(index, index_len, sel, k, S, &row)) return false;
+    const double* src = v + row * kD;
     Out* dst = out + k * out_stride;
     for (int d = 0; d < kD; ++d) dst[d] = static_cast<Out>(src[d]);
   }
+  return true;
 }
 
 template <typename Out>
-void gather_rows(const double* v, std::int64_t D, const std::int64_t* index, const std::int64_t* sel, std::int64_t n,
-                 Out* out, std::int64_t out_stride, bool unwrap) {
+bool gather_rows(const double* v, std::int64_t S, std::int64_t D, const std::int64_t* index, std::int64_t index_len,
+                 const std::int64_t* sel, std::int64_t n, Out* out, std::int64_t out_stride, bool unwrap) {
   if (!unwrap) {  // the common widths unrolled: a topic's field is 1 to 7 channels
     switch (D) {
-      case 1: return copy_rows<Out, 1>(v, index, sel, n, out, out_stride);
-      case 2: return copy_rows<Out, 2>(v, index, sel, n, out, out_stride);
-      case 3: return copy_rows<Out, 3>(v, index, sel, n, out, out_stride);
-      case 4: return copy_rows<Out, 4>(v, index, sel, n, out, out_stride);
-      case 6: return copy_rows<Out, 6>(v, index, sel, n, out, out_stride);
-      case 7: return copy_rows<Out, 7>(v, index, sel, n, out, out_stride);
+      case 1: return copy_rows<Out, 1>(v, S, index, index_len, sel, n, out, out_stride);
+      case 2: return copy_rows<Out, 2>(v, S, index, index_len, sel, n, out, out_stride);
+      case 3: return copy_rows<Out, 3>(v, S, index, index_len, sel, n, out, out_stride);
+      case 4: return copy_rows<Out, 4>(v, S, index, index_len, sel, n, out, out_stride);
+      case 6: return copy_rows<Out, 6>(v, S, index, index_len, sel, n, out, out_stride);
+      case 7: return copy_rows<Out, 7>(v, S, index, index_len, sel, n, out, out_stride);
       default: break;
     }
   }
@@ -279,7 +294,8 @@ void gather_rows(const double* v, std::int64_t D, const std::int64_t* index, con
   constexpr double kInvTwoPi = 1 / (2 * M_PI);
   std::vector<double> prev(static_cast<std::size_t>(D)), turns(static_cast<std::size_t>(D), 0.0);
   for (std::int64_t k = 0; k < n; ++k) {
-    const std::int64_t row = index ? index[sel[k]] : sel[k];
+    std::int64_t row;
+    if (!row_of(index, index_len, sel, k, S, &row)) return false;
     const double* src = v + row * D;
     Out* dst = out + k * out_stride;
     if (!unwrap) {
@@ -292,6 +308,7 @@ void gather_rows(const double* v, std::int64_t D, const std::int64_t* index, con
       dst[d] = static_cast<Out>(src[d] - kTwoPi * turns[d]);
     }
   }
+  return true;
 }
 
 void gather(const F64& values, const py::object& index_obj, const I64& sel, py::array out, std::int64_t b,
@@ -308,25 +325,22 @@ void gather(const F64& values, const py::object& index_obj, const I64& sel, py::
     ip = index.data();
   }
   const std::int64_t* sp = sel.data();
-  const std::int64_t S = values.shape(0), limit = ip ? index.shape(0) : S;
-  for (std::int64_t k = 0; k < n; ++k)
-    if (sp[k] < 0 || sp[k] >= limit) throw py::value_error("io_gather: a row index is out of range");
-  if (ip)
-    for (std::int64_t k = 0; k < n; ++k)
-      if (ip[sp[k]] < 0 || ip[sp[k]] >= S) throw py::value_error("io_gather: a row index is out of range");
+  const std::int64_t S = values.shape(0), index_len = ip ? index.shape(0) : 0;
   const std::int64_t stride = out.shape(2);
   const double* v = values.data();
+  bool ok;
   if (out.dtype().is(py::dtype::of<float>())) {
     float* o = static_cast<float*>(out.mutable_data()) + (b * out.shape(1)) * stride + col;
     py::gil_scoped_release release;
-    gather_rows(v, D, ip, sp, n, o, stride, unwrap);
+    ok = gather_rows(v, S, D, ip, index_len, sp, n, o, stride, unwrap);
   } else if (out.dtype().is(py::dtype::of<double>())) {
     double* o = static_cast<double*>(out.mutable_data()) + (b * out.shape(1)) * stride + col;
     py::gil_scoped_release release;
-    gather_rows(v, D, ip, sp, n, o, stride, unwrap);
+    ok = gather_rows(v, S, D, ip, index_len, sp, n, o, stride, unwrap);
   } else {
     throw py::value_error("io_gather: out must be float32 or float64");
   }
+  if (!ok) throw py::value_error("io_gather: a row index is out of range");
 }
 
 // The kernel's times of a stream: out[b, k] = times[sel[k]] - start as float64 for k < n, the last
