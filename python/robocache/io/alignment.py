@@ -89,14 +89,9 @@ class _Prepared:
     valid: List[Optional[np.ndarray]]  # per stream: bool [T] (None: no sample, all masked)
 
 
-def _reference_targets(ep: Episode, reference, clocks: Dict[str, RepairedClock], start: int, end: int) -> np.ndarray:
-    """The targets in int64 ns on the episode's clock."""
-    if isinstance(reference, str):
-        if reference not in ep.streams:
-            raise ValueError(f"argument 'reference': episode '{ep.name}' has no stream '{reference}'; it has: "
-                             f"{', '.join(ep.streams)}")
-        c = clocks.get(reference) or repair(ep.streams[reference].times_ns)
-        return c.times_ns
+def _rate_targets(reference, start: int, end: int) -> np.ndarray:
+    """The targets of a rate reference in int64 ns on the episode's clock: every 1/rate from its
+    first sample to its last."""
     rate = float(reference)
     if not rate > 0:
         raise ValueError(f"argument 'reference': a stream name or a positive rate in Hz, got {reference!r}")
@@ -150,7 +145,7 @@ def _prepare(ep: Episode, names: Sequence[str], modes: Dict[str, str], reference
         t = ep.streams[reference].times_ns
         x = cache[id(t)].times_ns if len(t) else np.zeros(0, np.int64)
     else:
-        x = _reference_targets(ep, reference, {}, start, end)  # on the episode's clock
+        x = _rate_targets(reference, start, end)
     prepared = _Prepared(start, x - start, [], [], [])
     T = len(x)
 
