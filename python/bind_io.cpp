@@ -148,6 +148,88 @@ void select_interval(const std::int64_t* t, std::int64_t n, std::int64_t k, std:
   if (lower) *lower = r ? *std::max_element(mid.begin(), mid.begin() + r) : 0;
 }
 
+// interval_stats in one pass over a long clock: the sample's bracket of the median rank as in
+// select_interval; the sums taken about the sample's median c (and moved to the true median after),
+// leaving out the intervals that may be gaps (over 4 x the bracket's low end, or over gap_ns),
+// which are kept aside and settled once the median is known. False where the sample misleads
+// (the caller then takes the two-pass way).
+struct IntervalStats {
+  double median = 0, s1 = 0, s2 = 0;
+  std::int64_t longest = 0, gaps = 0, m = 0, gap_ns = -1;
+};
+
+bool interval_stats_one_pass(const std::int64_t* t, std::int64_t n, std::int64_t gap_ns, bool gap_auto,
+                             IntervalStats* out) {
+  constexpr std::int64_t kSample = 4096, kMargin = 128;
+  if (n < 8 * kSample) return false;
+  std::vector<std::int64_t> sample(kSample);
+  const std::int64_t stride = n / kSample;
+  for (std::int64_t j = 0; j < kSample; ++j) sample[j] = t[j * stride + 1] - t[j * stride];
+  std::sort(sample.begin(), sample.end());
+  const std::int64_t k = n / 2, at = k * kSample / n;
+  const std::int64_t lo = sample[std::max<std::int64_t>(at - kMargin, 0)];
+  const std::int64_t hi = sample[std::min<std::int64_t>(at + kMargin, kSample - 1)];
+  const std::int64_t c = sample[at];
+  if (lo <= 0) return false;
+  const std::int64_t aside = gap_auto ? 4 * lo : gap_ns >= 0 ? gap_ns : INT64_MAX;
+  const std::size_t cap = static_cast<std::size_t>(n / 8);
+  std::vector<std::int64_t> mid, big;
+  mid.reserve(cap);
+  std::int64_t below = 0, inside = 0, longest = 0, m = 0;
+  double S1 = 0, S2 = 0;
+  for (std::int64_t i = 0; i < n; ++i) {
+    const std::int64_t d = t[i + 1] - t[i];
+    longest = std::max(longest, d);
+    if (d < lo) {
+      ++below;
+    } else if (d <= hi) {
+      ++inside;
+      if (mid.size() < cap) mid.push_back(d);
+    }
+    if (d > aside) {
+      if (big.size() >= cap) return false;
+      big.push_back(d);
+    } else {
+      const double y = static_cast<double>(d - c);
+      S1 += y;
+      S2 += y * y;
+      ++m;
+    }
+  }
+  const bool even = n % 2 == 0;
+  if (below > k - (even ? 1 : 0) || below + inside <= k || static_cast<std::size_t>(inside) != mid.size())
+    return false;
+  const std::int64_t r = k - below;
+  std::nth_element(mid.begin(), mid.begin() + r, mid.end());
+  const std::int64_t upper = mid[r];
+  double median = static_cast<double>(upper);
+  if (even) {
+    const std::int64_t lower = r ? *std::max_element(mid.begin(), mid.begin() + r) : 0;
+    median = (static_cast<double>(lower) + static_cast<double>(upper)) / 2;
+  }
+  if (gap_auto) gap_ns = static_cast<std::int64_t>(4 * median);
+  std::int64_t gaps = 0;
+  for (const std::int64_t d : big) {
+    if (gap_ns >= 0 && d > gap_ns) {
+      ++gaps;
+    } else {
+      const double y = static_cast<double>(d - c);
+      S1 += y;
+      S2 += y * y;
+      ++m;
+    }
+  }
+  const double delta = median - static_cast<double>(c);
+  out->median = median;
+  out->s1 = S1 - static_cast<double>(m) * delta;
+  out->s2 = S2 - 2 * delta * S1 + static_cast<double>(m) * delta * delta;
+  out->longest = longest;
+  out->gaps = gaps;
+  out->m = m;
+  out->gap_ns = gap_ns;
+  return true;
+}
+
 py::tuple interval_stats(const I64& times, std::int64_t gap_ns, bool gap_auto) {
   const std::int64_t n = times.shape(0) - 1;
   if (n < 1) return py::make_tuple(py::none(), py::none(), 0, 0.0, 0.0, 0, gap_auto ? -1 : gap_ns);
@@ -157,6 +239,11 @@ py::tuple interval_stats(const I64& times, std::int64_t gap_ns, bool gap_auto) {
   double s1 = 0, s2 = 0;
   {
     py::gil_scoped_release release;
+    IntervalStats one;
+    if (interval_stats_one_pass(t, n, gap_ns, gap_auto, &one)) {
+      py::gil_scoped_acquire acquire;
+      return py::make_tuple(one.median, one.longest, one.gaps, one.s1, one.s2, one.m, one.gap_ns);
+    }
     const std::int64_t k = n / 2;
     std::int64_t upper = 0, lower = 0;
     select_interval(t, n, k, &upper, n % 2 ? nullptr : &lower);

@@ -78,6 +78,17 @@ def test_native_interval_stats_match_the_numpy_report(n, max_gap):
     assert got.jitter_ms == pytest.approx(want.jitter_ms, rel=1e-9, abs=1e-12)
 
 
+def test_a_clock_the_median_sample_misjudges_still_gets_its_exact_median():
+    # every 9th interval short: the strided sample of the one-pass median sees only those
+    n = 40_001
+    dt = np.where(np.arange(n - 1) % 9 == 0, 1000, 2000 + np.arange(n - 1) % 7)
+    c = repair(np.concatenate([[0], np.cumsum(dt)]).astype(np.int64))
+    got = report_from_stats("e", "s", n, c, 0, interval_stats(c, "auto"))
+    want = stream_report("e", "s", n, c, 0, int(4 * np.median(dt)))
+    assert got.rate_hz == want.rate_hz == 1e9 / np.median(dt)
+    assert got.jitter_ms == pytest.approx(want.jitter_ms, rel=1e-9)
+
+
 def test_a_regular_clock_has_its_interval_as_median():
     t = np.arange(100_000, dtype=np.int64) * 5_000_000
     c = repair(t)
