@@ -10,4 +10,5 @@ PYBIND11_MODULE(_robocache, m) {
   robocache::python::bind_tuning(m);
   robocache::python::bind_dlpack(m);
   robocache::python::bind_launch(m);
+  robocache::python::bind_io(m);
 }

@@ -22,6 +22,8 @@ void bind_threads(pybind11::module_& m);
 /// Evaluates the thread policy now, with the GIL held (its DataLoader-worker probe asks Python);
 /// called before a call releases the GIL to run kernels. Cheap after the first time.
 void settle_thread_policy();
+/// The clock, mask and packing passes of robocache.io.align (io_repair, io_stream_mask, ...).
+void bind_io(pybind11::module_& m);
 /// Backend probes and cache statistics.
 void bind_status(pybind11::module_& m);
 

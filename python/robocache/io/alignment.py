@@ -16,8 +16,9 @@ from typing import Dict, List, Optional, Sequence, Union
 import numpy as np
 
 from .clocks import RepairedClock, repair
+from ._parallel import pmap
 from .masks import stream_mask
-from .report import StreamReport, resolve_max_gap, stream_report
+from .report import StreamReport, interval_stats, report_from_stats
 from .streams import MODES, Episode
 
 # the kernel's mode for each stream mode; wrapped angles are unwrapped, resampled linearly, wrapped
@@ -84,18 +85,13 @@ class _Prepared:
     start_ns: int
     targets: np.ndarray  # int64 ns from start
     clocks: List[Optional[RepairedClock]]
-    offsets: List[Optional[np.ndarray]]  # repaired clocks, int64 ns from start
-    needed: List[np.ndarray]
-    valid: np.ndarray  # [T, N]
+    needed: List[np.ndarray]  # per stream: the repaired clock's samples the kernel reads
+    valid: List[Optional[np.ndarray]]  # per stream: bool [T] (None: no sample, all masked)
 
 
-def _reference_targets(ep: Episode, reference, clocks: Dict[str, RepairedClock], start: int, end: int) -> np.ndarray:
-    if isinstance(reference, str):
-        if reference not in ep.streams:
-            raise ValueError(f"argument 'reference': episode '{ep.name}' has no stream '{reference}'; it has: "
-                             f"{', '.join(ep.streams)}")
-        c = clocks.get(reference) or repair(ep.streams[reference].times_ns)
-        return c.times_ns
+def _rate_targets(reference, start: int, end: int) -> np.ndarray:
+    """The targets of a rate reference in int64 ns on the episode's clock: every 1/rate from its
+    first sample to its last."""
     rate = float(reference)
     if not rate > 0:
         raise ValueError(f"argument 'reference': a stream name or a positive rate in Hz, got {reference!r}")
@@ -108,9 +104,10 @@ def mode_key(mode: str) -> str:
     return "both" if mode in ("linear", "slerp", "wrapped") else mode
 
 
-def _check_strict(episode: str, name: str, c: RepairedClock, t: np.ndarray, gap_ns) -> None:
+def _check_strict(episode: str, name: str, c: RepairedClock, gap_ns) -> None:
     if c.repaired:
         raise ValueError(f"episode '{episode}', stream '{name}': {c.first_problem} (strict=True)")
+    t = c.times_ns
     if gap_ns is not None and len(t) > 1:
         dt = np.diff(t)
         if (dt > gap_ns).any():
@@ -121,77 +118,108 @@ def _check_strict(episode: str, name: str, c: RepairedClock, t: np.ndarray, gap_
 
 def _prepare(ep: Episode, names: Sequence[str], modes: Dict[str, str], reference, tolerance, max_gap,
              strict: bool, reports: List[StreamReport], cache: dict) -> _Prepared:
-    clocks: Dict[str, RepairedClock] = {}
+    from .._native import _robocache
+
+    # the streams of one topic share one clock: each clock is repaired once
+    raw: Dict[int, np.ndarray] = {}
     for name in names:
         s = ep.streams.get(name)
-        if s is None or len(s) == 0:
-            continue
-        key = id(s.times_ns)  # the streams of one topic share one clock: repair it once
-        if key not in cache:
-            cache[key] = repair(s.times_ns)
-        clocks[name] = cache[key]
-    if isinstance(reference, str) and reference in ep.streams and reference not in clocks and len(ep.streams[reference]):
-        clocks[reference] = repair(ep.streams[reference].times_ns)
-    if not clocks:
+        if s is not None and len(s):
+            raw[id(s.times_ns)] = s.times_ns
+    ref_stream = isinstance(reference, str) and reference in ep.streams and len(ep.streams[reference]) > 0
+    if ref_stream:
+        t = ep.streams[reference].times_ns
+        raw[id(t)] = t
+        if id(t) not in cache:  # its repaired clock gives the targets: first
+            cache[id(t)] = repair(t)
+    if not raw:
         raise ValueError(f"episode '{ep.name}': none of the streams {list(names)} has a sample")
-    start = min(int(c.times_ns[0]) for c in clocks.values())
-    end = max(int(c.times_ns[-1]) for c in clocks.values())
-    targets = _reference_targets(ep, reference, clocks, start, end) - start
-    valid = np.zeros((len(targets), len(names)), bool)
-    prepared = _Prepared(start, targets, [], [], [], valid)
+    # a repaired clock starts and ends where the recorded one's extremes are
+    bounds = [_robocache.io_bounds(t) if id(t) not in cache else
+              (int(cache[id(t)].times_ns[0]), int(cache[id(t)].times_ns[-1])) for t in raw.values()]
+    start, end = min(b[0] for b in bounds), max(b[1] for b in bounds)
+    if isinstance(reference, str):
+        if reference not in ep.streams:
+            raise ValueError(f"argument 'reference': episode '{ep.name}' has no stream '{reference}'; it has: "
+                             f"{', '.join(ep.streams)}")
+        t = ep.streams[reference].times_ns
+        x = cache[id(t)].times_ns if len(t) else np.zeros(0, np.int64)
+    else:
+        x = _rate_targets(reference, start, end)
+    prepared = _Prepared(start, x - start, [], [], [])
+    T = len(x)
+
+    def key_of(name):
+        s = ep.streams[name]
+        return (id(s.times_ns), mode_key(modes[name]), _per_stream(tolerance, name, "tolerance"),
+                _per_stream(max_gap, name, "max_gap"))
+
+    # per clock, in parallel: its repair, then its masks and report for each set of samples the
+    # modes read (linear, slerp and wrapped read the same)
+    by_clock: Dict[int, Dict[tuple, str]] = {}
+    for name in names:
+        s = ep.streams.get(name)
+        if s is not None and len(s) and key_of(name) not in cache:
+            by_clock.setdefault(id(s.times_ns), {}).setdefault(key_of(name), name)
+
+    def clock_task(clock_id):
+        c = cache.get(clock_id) or repair(raw[clock_id])
+        out = []
+        for key, name in by_clock[clock_id].items():
+            stats = interval_stats(c, key[3])
+            gap_ns = stats[6] if stats[6] >= 0 else None
+            if strict:
+                _check_strict(ep.name, name, c, gap_ns)
+            m = stream_mask(c.times_ns, x, modes[name], _seconds_ns(key[2], "tolerance"), gap_ns,
+                            c.suspect if c.repaired else None)
+            masked = float(1.0 - np.count_nonzero(m.valid) / T) if T else float("nan")
+            out.append((key, (m, masked, report_from_stats(ep.name, name, 0, c, start, stats))))
+        return c, out
+
+    ids = list(by_clock)
+    for clock_id, (c, results) in zip(ids, pmap(clock_task, ids, [len(raw[i]) for i in ids])):
+        cache[clock_id] = c
+        for key, result in results:
+            cache[key] = result
+    clocks = {name: cache[id(ep.streams[name].times_ns)] for name in names
+              if name in ep.streams and len(ep.streams[name])}
+
     for i, name in enumerate(names):
-        c = clocks.get(name)
         recorded = len(ep.streams[name]) if name in ep.streams else 0
-        if c is None:
+        if name not in clocks:
             prepared.clocks.append(None)
-            prepared.offsets.append(None)
             prepared.needed.append(np.zeros(0, np.int64))
+            prepared.valid.append(None)
             rep = StreamReport(ep.name, name, recorded, *([float("nan")] * 3), 0, float("nan"), 0, 0,
                                float("nan"), float("nan"))
-            rep.targets, rep.masked, rep.masked_by = len(targets), 1.0, {"outside": len(targets)}
+            rep.targets, rep.masked, rep.masked_by = T, 1.0, {"outside": T}
             reports.append(rep)
             continue
-        key = (id(c), mode_key(modes[name]), _per_stream(tolerance, name, "tolerance"),
-               _per_stream(max_gap, name, "max_gap"))
-        if key not in cache:  # streams of one topic share the clock, and so the masks and report
-            t = c.times_ns - start
-            dt = np.diff(t)
-            median = float(np.median(dt)) if len(dt) else None
-            gap_ns = resolve_max_gap(key[3], dt, median)
-            if strict:
-                _check_strict(ep.name, name, c, t, gap_ns)
-            m = stream_mask(t, targets, modes[name], _seconds_ns(key[2], "tolerance"), gap_ns, c.suspect)
-            cache[key] = (t, m, stream_report(ep.name, name, recorded, c, start, gap_ns, dt, median))
-        t, m, base = cache[key]
-        valid[:, i] = m.valid
-        prepared.clocks.append(c)
-        prepared.offsets.append(t)
+        m, masked, base = cache[key_of(name)]
+        prepared.valid.append(m.valid)
+        prepared.clocks.append(clocks[name])
         prepared.needed.append(m.needed)
         rep = dataclasses.replace(base, stream=name, samples=recorded, source=ep.streams[name].source or name)
-        rep.targets = len(targets)
-        rep.masked = float(1.0 - m.valid.mean()) if len(targets) else float("nan")
+        rep.targets = T
+        rep.masked = masked
         rep.masked_by = dict(m.counts)
         reports.append(rep)
     return prepared
 
 
-def _unwrap(v: np.ndarray) -> np.ndarray:
-    """Angles made continuous: each step taken along the shorter arc (np.unwrap's rule, in fewer
-    passes). Only steps between neighbouring samples are ever interpolated, so this is exact."""
-    turns = np.rint(np.diff(v, axis=0) * (1 / (2 * np.pi)))
-    if not turns.any():
-        return v
-    out = v.copy()
-    out[1:] -= (2 * np.pi) * np.cumsum(turns, axis=0)
-    return out
+def _pack(episodes, prepared: List[_Prepared], names, calls, modes, T: int):
+    """For each kernel call (dtype, modalities): per modality (streams of one clock and mode, side
+    by side) data [B, S, D], times [B, S] (float64 ns from the episode's start), lengths [B]; and
+    the targets [B, T]. The rows are gathered (and wrapped angles unwrapped) by one native pass
+    per stream (python/bind_io.cpp), the modalities of every call shared out over the threads."""
+    from .._native import _robocache
 
-
-def _pack(episodes, prepared: List[_Prepared], names, modalities: List[List[int]], modes, dtype, T: int):
-    """Per kernel modality (streams of one clock and mode, side by side): data [B, S, D], times
-    [B, S] (float64 ns), lengths [B]; and targets [B, T]."""
     B = len(episodes)
-    packed = []
-    for members in modalities:
+
+    def pack(job):
+        dtype, members = job
+        if isinstance(members, _Zeros):
+            return np.zeros((B, 1, members.width), dtype), np.zeros((B, 1), np.float64), np.ones(B, np.int64)
         widths = [next(ep.streams[names[i]].values.shape[1] for ep in episodes if names[i] in ep.streams)
                   for i in members]
         first = members[0]
@@ -204,24 +232,40 @@ def _pack(episodes, prepared: List[_Prepared], names, modalities: List[List[int]
             if len(sel) == 0:
                 continue  # no sample: one zero sample, and the mask says so
             c = p.clocks[first]
-            rows = sel if not c.repaired else np.take(c.index, sel)
+            index = c.index if c.repaired else None
             col = 0
             for i, w in zip(members, widths):
-                vals = np.take(ep.streams[names[i]].values, rows, axis=0)
-                if modes[names[i]] == "wrapped":
-                    vals = _unwrap(vals)
-                data[b, :len(sel), col:col + w] = vals
+                _robocache.io_gather(ep.streams[names[i]].values, index, sel, data, b, col,
+                                     modes[names[i]] == "wrapped")
                 col += w
-            times[b, :len(sel)] = p.offsets[first][sel]
-            times[b, len(sel):] = p.offsets[first][sel[-1]]
+            _robocache.io_gather_times(c.times_ns, sel, p.start_ns, times, b)
             lengths[b] = len(sel)
-        packed.append((data, times, lengths))
+        return data, times, lengths
+
+    def work(job):
+        members = job[1]
+        if isinstance(members, _Zeros):
+            return 0
+        return sum(len(p.needed[members[0]]) for p in prepared) * len(members)
+
+    jobs = [(dtype, m) for dtype, modalities in calls for m in modalities]
+    packed = iter(pmap(pack, jobs, [work(j) for j in jobs]))
     tgt = np.zeros((B, T), np.float64)
     for b, p in enumerate(prepared):
         n = len(p.targets)
         tgt[b, :n] = p.targets
         tgt[b, n:] = p.targets[-1] if n else 0
-    return packed, tgt
+    return [([next(packed) for _ in modalities], tgt) for _, modalities in calls]
+
+
+@dataclass
+class _Zeros:
+    """A placeholder modality of the main kernel call: the columns of streams `first..last`, which
+    another call (another dtype) resamples; one zero sample, so it costs the kernel nothing."""
+
+    first: int
+    last: int
+    width: int
 
 
 def _modalities(eps, names, idx: List[int], modes) -> List[List[int]]:
@@ -237,6 +281,13 @@ def _modalities(eps, names, idx: List[int], modes) -> List[List[int]]:
         else:
             out.append([i])
     return out
+
+
+def _wrap_into(src, src_col: int, w: int, dst, dst_col: int) -> None:
+    """dst[..., dst_col:+w] = (src[..., src_col:+w] + pi) % (2 pi) - pi, numpy's % bit for bit, natively."""
+    from .._native import _robocache
+
+    _robocache.io_wrap_into(src, src_col, w, dst, dst_col)
 
 
 def _run(packed, tgt, kernel_modes, device: str):
@@ -328,16 +379,32 @@ def align(episodes: Union[Episode, Sequence[Episode]], reference, *, streams: Op
     for i, n in enumerate(names):
         dt = np.float64 if resolved[n] == "wrapped" else value_dtype
         groups.setdefault(dt, []).append(i)
-    # each group as kernel calls of at most 16 modalities (the fuse kernel's limit)
-    for dt, idx in groups.items():
-        mods = _modalities(eps, names, idx, resolved)
-        groups[dt] = [mods[k:k + _MAX_MODALITIES] for k in range(0, len(mods), _MAX_MODALITIES)]
     per_call = episodes_per_call or B
+    # The call of the batch's dtype writes the batch itself where it can: the other dtype's
+    # streams (the wrapped angles of an f32 batch) sit in it as zero-sample placeholders, whose
+    # columns their own call overwrites. Otherwise every call's output is copied into the batch.
+    main = None
+    if per_call >= B and value_dtype in groups:
+        in_main = set(groups[value_dtype])
+        mods: list = _modalities(eps, names, groups[value_dtype], resolved)
+        for i in range(len(names)):
+            if i not in in_main:
+                if mods and isinstance(mods[-1], _Zeros) and mods[-1].last == i - 1:
+                    mods[-1].last, mods[-1].width = i, mods[-1].width + widths[i]
+                else:
+                    mods.append(_Zeros(i, i, widths[i]))
+        mods.sort(key=lambda m: m.first if isinstance(m, _Zeros) else m[0])
+        if len(mods) <= _MAX_MODALITIES:
+            main = value_dtype
+            groups[value_dtype] = [mods]
+    # each other group as kernel calls of at most 16 modalities (the fuse kernel's limit)
+    for dt, idx in groups.items():
+        if dt is not main:
+            mods = _modalities(eps, names, idx, resolved)
+            groups[dt] = [mods[k:k + _MAX_MODALITIES] for k in range(0, len(mods), _MAX_MODALITIES)]
     cuda = device != "cpu"
-    # one call of one group: the kernel's output is the batch (no copy)
-    single = len(groups) == 1 and len(next(iter(groups.values()))) == 1 and per_call >= B
     values = None
-    if not single:
+    if main is None:
         if cuda:
             from ._gpu import empty_on
 
@@ -347,31 +414,43 @@ def align(episodes: Union[Episode, Sequence[Episode]], reference, *, streams: Op
     pack_s = kernel_s = 0.0
     for lo in range(0, B, per_call):
         chunk = list(range(lo, min(B, lo + per_call)))
-        for dt, calls in groups.items():
-            for modalities in calls:
-                ta = time.perf_counter()
-                packed, tgt = _pack([eps[b] for b in chunk], [prepared[b] for b in chunk], names, modalities,
-                                    resolved, dt, T)
-                tb = time.perf_counter()
-                out = _run(packed, tgt, [_KERNEL_MODE[resolved[names[m[0]]]] for m in modalities], device)
-                if single:
-                    values = out
-                col = 0
-                for i in (i for m in modalities for i in m):
+        # the main call first: its output is the batch the others write into
+        calls = [(dt, modalities) for dt, group in sorted(groups.items(), key=lambda g: g[0] is not main)
+                 for modalities in group]
+        ta = time.perf_counter()
+        # every call's inputs packed at once, so the threads share out all the gathering
+        packs = _pack([eps[b] for b in chunk], [prepared[b] for b in chunk], names, calls, resolved, T)
+        tb = time.perf_counter()
+        pack_s += tb - ta
+        for (dt, modalities), (packed, tgt) in zip(calls, packs):
+            tb = time.perf_counter()
+            out = _run(packed, tgt, ["previous" if isinstance(m, _Zeros) else _KERNEL_MODE[resolved[names[m[0]]]]
+                                     for m in modalities], device)
+            if dt is main:
+                values = out
+            col = 0
+            for m in modalities:
+                if isinstance(m, _Zeros):
+                    col += m.width
+                    continue
+                for i in m:
                     w = widths[i]
-                    if resolved[names[i]] == "wrapped" or not single:
+                    if resolved[names[i]] == "wrapped" and not cuda and B == len(chunk):
+                        _wrap_into(out, col, w, values, int(offsets[i]))
+                    elif resolved[names[i]] == "wrapped" or dt is not main:
                         part = out[..., col:col + w]
                         if resolved[names[i]] == "wrapped":
                             part = (part + np.pi) % (2 * np.pi) - np.pi
                         values[lo:lo + len(chunk), :, offsets[i]:offsets[i] + w] = part
                     col += w
-                kernel_s += time.perf_counter() - tb
-                pack_s += tb - ta
+            kernel_s += time.perf_counter() - tb
     lengths = np.array([len(p.targets) for p in prepared], np.int64)
     mask = np.zeros((B, T, len(names)), bool)
     times = np.zeros((B, T), np.float64)
     for b, p in enumerate(prepared):
-        mask[b, :lengths[b]] = p.valid
+        for i, v in enumerate(p.valid):
+            if v is not None:
+                mask[b, :lengths[b], i] = v
         times[b, :lengths[b]] = p.targets / 1e9
         values[b, lengths[b]:] = 0  # padded targets: zeros, masked
     if cuda:

@@ -4,7 +4,10 @@ what was wrong with it kept for the report and the masks.
 The rule for duplicates: samples with the same stamp keep the one recorded first; the others are
 dropped and counted. Samples recorded after a later stamp (out of order) are moved to where their
 stamp puts them. Every kept sample that was out of order or had a duplicate is *suspect*: a target
-whose value reads a suspect sample is masked."""
+whose value reads a suspect sample is masked.
+
+`repair` runs in native code (python/bind_io.cpp: one pass and a merge); `repair_numpy` is the
+same rule in numpy, the reference the tests hold it to."""
 
 from __future__ import annotations
 
@@ -31,6 +34,25 @@ class RepairedClock:
 
 def repair(times_ns: np.ndarray) -> RepairedClock:
     """Sorts and de-duplicates a recorded int64 nanosecond clock (see the module's rule)."""
+    from .._native import _robocache
+
+    t = np.ascontiguousarray(times_ns, dtype=np.int64)
+    n = len(t)
+    fixed = _robocache.io_repair(t) if n >= 2 else None
+    if fixed is None:  # the common case: nothing to repair, no copy
+        return RepairedClock(t, np.arange(n, dtype=np.int64), np.zeros(n, bool), 0, 0, "")
+    times, index, suspect, late, dups, first_late, late_after, first_dup = fixed
+    problems = []
+    if first_late >= 0:
+        problems.append((first_late, f"sample {first_late} stamped {int(t[first_late])} ns comes after one "
+                                     f"stamped {late_after} ns (out of order)"))
+    if first_dup >= 0:
+        problems.append((first_dup, f"sample {first_dup} repeats the stamp {int(t[first_dup])} ns (duplicate)"))
+    return RepairedClock(times, index, suspect, late, dups, min(problems)[1])
+
+
+def repair_numpy(times_ns: np.ndarray) -> RepairedClock:
+    """`repair` in numpy: the reference implementation of the rule."""
     t = np.asarray(times_ns, dtype=np.int64)
     n = len(t)
     if n < 2 or bool(np.all(t[1:] > t[:-1])):  # the common case: nothing to repair, no copy

@@ -6,7 +6,10 @@ A target x is masked for a stream with repaired clock t[0..L-1] when
 - no sample is within `tolerance` of it;
 - the value the stream's mode gives there reads a suspect sample (one that was recorded out of
   order or had a duplicate, see clocks.py): linear, slerp and wrapped read t[l] and t[l+1]
-  (only t[l] when x == t[l]), previous reads t[l], nearest the nearer one (ties: the earlier)."""
+  (only t[l] when x == t[l]), previous reads t[l], nearest the nearer one (ties: the earlier).
+
+`stream_mask` runs in native code (python/bind_io.cpp: one merge of the targets with the clock);
+`stream_mask_numpy` is the same rule in numpy, the reference the tests hold it to."""
 
 from __future__ import annotations
 
@@ -27,9 +30,33 @@ class StreamMask:
     counts: dict  # reason -> targets masked for it (a target may count under several)
 
 
+_MODE_CODE = {"previous": 1, "nearest": 2}  # 0: both neighbours (linear, slerp, wrapped)
+
+
 def stream_mask(t: np.ndarray, x: np.ndarray, mode: str, tolerance_ns: Optional[int], max_gap_ns: Optional[int],
-                suspect: np.ndarray) -> StreamMask:
-    """The mask of sorted targets `x` (int64 [T]) for a stream with repaired clock `t` (int64 [L], L >= 1)."""
+                suspect: Optional[np.ndarray]) -> StreamMask:
+    """The mask of sorted targets `x` (int64 [T]) for a stream with repaired clock `t` (int64 [L], L >= 1).
+    `t` and `x` may be on any common origin (only their differences count); `suspect` None: none is."""
+    from .._native import _robocache
+
+    if suspect is not None and not suspect.any():
+        suspect = None
+    valid, needed, outside, gap, far, repaired = _robocache.io_stream_mask(
+        t, x, _MODE_CODE.get(mode, 0), -1 if tolerance_ns is None else int(tolerance_ns),
+        -1 if max_gap_ns is None else int(max_gap_ns), suspect)
+    counts = {"outside": outside}
+    if max_gap_ns is not None:
+        counts["gap"] = gap
+    if tolerance_ns is not None:
+        counts["tolerance"] = far
+    if suspect is not None:
+        counts["repaired"] = repaired
+    return StreamMask(valid, needed, counts)
+
+
+def stream_mask_numpy(t: np.ndarray, x: np.ndarray, mode: str, tolerance_ns: Optional[int],
+                      max_gap_ns: Optional[int], suspect: np.ndarray) -> StreamMask:
+    """`stream_mask` in numpy: the reference implementation of the rule."""
     L = len(t)
     r = np.searchsorted(t, x, side="right")
     lc = r - 1

@@ -4,7 +4,7 @@ of targets masked when it was aligned."""
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from typing import Dict, Optional
+from typing import Dict, Optional, Tuple
 
 import numpy as np
 
@@ -55,6 +55,46 @@ def resolve_max_gap(max_gap, intervals: np.ndarray, median: Optional[float] = No
     if not max_gap > 0:
         raise ValueError(f"argument 'max_gap': must be positive seconds, got {max_gap!r}")
     return int(round(float(max_gap) * 1e9))
+
+
+def gap_setting(max_gap) -> Tuple[int, bool]:
+    """max_gap as the native passes take it: (seconds in int64 ns, or -1 for none; whether "auto")."""
+    if max_gap is None:
+        return -1, False
+    if isinstance(max_gap, str):
+        if max_gap != "auto":
+            raise ValueError(f"argument 'max_gap': expected seconds, 'auto' or None, got {max_gap!r}")
+        return -1, True
+    if not max_gap > 0:
+        raise ValueError(f"argument 'max_gap': must be positive seconds, got {max_gap!r}")
+    return int(round(float(max_gap) * 1e9)), False
+
+
+def interval_stats(clock: RepairedClock, max_gap) -> tuple:
+    """One native pass over a repaired clock's intervals (python/bind_io.cpp): (median, longest,
+    gaps, s1, s2, m, gap_ns) with gap_ns -1 where gaps are not checked; what `report_from_stats`
+    and align's masks need."""
+    from .._native import _robocache
+
+    return _robocache.io_interval_stats(clock.times_ns, *gap_setting(max_gap))
+
+
+def report_from_stats(episode: str, stream: str, recorded: int, clock: RepairedClock, start_ns: int,
+                      stats: tuple) -> StreamReport:
+    """`stream_report` from `interval_stats`' numbers (the same quantities, one pass)."""
+    median, longest, gaps, s1, s2, m, gap_ns = stats
+    t = clock.times_ns
+    if median is not None:
+        rate = 1e9 / median
+        jitter = float(np.sqrt(max(s2 / m - (s1 / m) ** 2, 0.0))) / 1e6 if m else float("nan")
+        longest = float(longest) / 1e6
+    else:
+        rate, jitter, longest = float("nan"), float("nan"), float("nan")
+    first = (int(t[0]) - start_ns) / 1e9 if len(t) else float("nan")
+    last = (int(t[-1]) - start_ns) / 1e9 if len(t) else float("nan")
+    return StreamReport(episode, stream, recorded, rate, jitter, longest, gaps,
+                        gap_ns / 1e6 if gap_ns >= 0 else float("nan"), clock.duplicates, clock.out_of_order,
+                        first, last)
 
 
 def stream_report(episode: str, stream: str, recorded: int, clock: RepairedClock, start_ns: int,

@@ -1,0 +1,136 @@
+"""align's native passes (python/bind_io.cpp) against the numpy versions of the same rules
+(clocks.repair_numpy, masks.stream_mask_numpy, report.stream_report), on random faulty clocks:
+the repaired clock, the masks, the samples the kernel reads and the report are the same."""
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
+
+from io_reference import rate_targets, stream_reference
+from robocache.io import Episode, Stream, align
+from robocache.io.clocks import repair, repair_numpy
+from robocache.io.masks import stream_mask, stream_mask_numpy
+from robocache.io.report import interval_stats, report_from_stats, stream_report
+
+pytestmark = pytest.mark.cpu_backend
+
+
+def faulty_clock(rng, n, period=1000, jitter=0.3, drop=0.05, dup=0.05, late=0.05):
+    """A jittered clock with dropped, repeated and out-of-order stamps, as a recorder writes it."""
+    t = np.cumsum(rng.integers(int(period * (1 - jitter)), int(period * (1 + jitter)) + 1, n)).astype(np.int64)
+    t = t[rng.random(n) >= drop]
+    if len(t) > 2:
+        rep = rng.random(len(t)) < dup
+        t = np.insert(t, np.flatnonzero(rep), t[rep])  # a repeat recorded right before the sample
+        for j in np.flatnonzero(rng.random(len(t) - 1) < late):
+            t[j], t[j + 1] = t[j + 1], t[j]  # two recorded the wrong way round
+    return t
+
+
+clocks = st.builds(lambda seed, n, period, dup, late: faulty_clock(np.random.default_rng(seed), n, period,
+                                                                   dup=dup, late=late),
+                   st.integers(0, 2**32 - 1), st.integers(1, 400), st.sampled_from([7, 1000, 999_983]),
+                   st.sampled_from([0.0, 0.05, 0.3]), st.sampled_from([0.0, 0.05, 0.3]))
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(clocks)
+def test_native_repair_is_the_numpy_rule(t):
+    got, want = repair(t), repair_numpy(t)
+    assert np.array_equal(got.times_ns, want.times_ns)
+    assert np.array_equal(got.index, want.index)
+    assert np.array_equal(got.suspect, want.suspect)
+    assert (got.out_of_order, got.duplicates, got.first_problem) == (want.out_of_order, want.duplicates,
+                                                                      want.first_problem)
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(clocks, st.sampled_from(["linear", "previous", "nearest"]), st.sampled_from([None, 300, 5000]),
+       st.sampled_from([None, 1500, 10**7]), st.integers(1, 300), st.integers(-3000, 3000))
+def test_native_masks_are_the_numpy_rule(t, mode, tolerance, gap, rate_div, shift):
+    assume(len(t) > 0)  # align masks a stream without samples before it gets here
+    c = repair(t)
+    span = int(c.times_ns[-1] - c.times_ns[0]) + 1
+    x = np.sort(c.times_ns[0] + shift + np.arange(0, span, max(span // rate_div, 1)).astype(np.int64))
+    x = np.concatenate([x, c.times_ns[::3]])  # targets on samples too
+    x.sort()
+    got = stream_mask(c.times_ns, x, mode, tolerance, gap, c.suspect)
+    want = stream_mask_numpy(c.times_ns, x, mode, tolerance, gap, c.suspect)
+    assert np.array_equal(got.valid, want.valid)
+    assert np.array_equal(got.needed, want.needed)
+    assert got.counts == want.counts
+
+
+@pytest.mark.parametrize("n", [2, 3, 1000, 40_000, 200_001])
+@pytest.mark.parametrize("max_gap", ["auto", None, 0.000002])
+def test_native_interval_stats_match_the_numpy_report(n, max_gap):
+    rng = np.random.default_rng(n)
+    c = repair(faulty_clock(rng, n))
+    got = report_from_stats("e", "s", n, c, int(c.times_ns[0]), interval_stats(c, max_gap))
+    dt = np.diff(c.times_ns)
+    gap_ns = None if max_gap is None else int(4 * np.median(dt)) if max_gap == "auto" else 2000
+    want = stream_report("e", "s", n, c, int(c.times_ns[0]), gap_ns)
+    assert got.rate_hz == want.rate_hz  # the median exactly, as numpy has it
+    assert (got.gaps, got.max_interval_ms, got.duplicates, got.out_of_order) == (
+        want.gaps, want.max_interval_ms, want.duplicates, want.out_of_order)
+    assert got.max_gap_ms == want.max_gap_ms or (np.isnan(got.max_gap_ms) and np.isnan(want.max_gap_ms))
+    assert got.jitter_ms == pytest.approx(want.jitter_ms, rel=1e-9, abs=1e-12)
+
+
+def test_a_clock_the_median_sample_misjudges_still_gets_its_exact_median():
+    # every 9th interval short: the strided sample of the one-pass median sees only those
+    n = 40_001
+    dt = np.where(np.arange(n - 1) % 9 == 0, 1000, 2000 + np.arange(n - 1) % 7)
+    c = repair(np.concatenate([[0], np.cumsum(dt)]).astype(np.int64))
+    got = report_from_stats("e", "s", n, c, 0, interval_stats(c, "auto"))
+    want = stream_report("e", "s", n, c, 0, int(4 * np.median(dt)))
+    assert got.rate_hz == want.rate_hz == 1e9 / np.median(dt)
+    assert got.jitter_ms == pytest.approx(want.jitter_ms, rel=1e-9)
+
+
+def test_a_regular_clock_has_its_interval_as_median():
+    t = np.arange(100_000, dtype=np.int64) * 5_000_000
+    c = repair(t)
+    assert interval_stats(c, "auto")[0] == 5_000_000.0 and interval_stats(c, "auto")[6] == 20_000_000
+
+
+def test_wrapped_angles_with_more_streams_than_one_call_takes():
+    """A wrapped stream beside 20 others: more modalities than one fuse call takes, so the batch
+    is assembled from several calls instead of written by one; both ways give the reference."""
+    rng = np.random.default_rng(3)
+    streams = {}
+    for k in range(20):
+        t = np.sort(rng.choice(10**9, 50, replace=False)).astype(np.int64)
+        streams[f"s{k}"] = Stream(f"s{k}", t, rng.standard_normal((50, 1)), ["a"], ["linear", "previous"][k % 2])
+    t = np.sort(rng.choice(10**9, 80, replace=False)).astype(np.int64)
+    streams["yaw"] = Stream("yaw", t, np.cumsum(rng.uniform(-2, 2, 80))[:, None] % (2 * np.pi) - np.pi,
+                            ["yaw"], "wrapped")
+    for names in (list(streams), ["s0", "yaw", "s1"]):  # several calls; one call with a placeholder
+        ep = Episode("e", {n: streams[n] for n in names})
+        batch = align(ep, 40.0, max_gap=None)
+        first = min(int(s.times_ns[0]) for s in ep.streams.values())
+        last = max(int(s.times_ns[-1]) for s in ep.streams.values())
+        targets = rate_targets(first, last, 40.0)
+        for i, name in enumerate(names):
+            s = streams[name]
+            want, valid = stream_reference(s.times_ns, s.values, targets, s.mode, max_gap=None)
+            assert np.array_equal(batch.mask[0, :, i], valid), name
+            got = batch.stream(name)[0].astype(np.float64)
+            if s.mode == "wrapped":  # compare on the circle
+                got, want = np.exp(1j * got), np.exp(1j * want)
+            assert np.allclose(got, want, rtol=1e-6, atol=1e-6), name
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_native_wrap_is_numpys_remainder_bit_for_bit(dtype):
+    from robocache.io.alignment import _wrap_into
+
+    rng = np.random.default_rng(1)
+    edges = np.array([np.pi, -np.pi, 3 * np.pi, 0.0, -0.0, 1e-300, -1e-300, 2 * np.pi])
+    src = np.concatenate([rng.uniform(-50, 50, (2, 996, 5)), np.resize(edges, 40).reshape(2, 4, 5)], axis=1)
+    dst = np.zeros((2, 1000, 9), dtype)
+    _wrap_into(src, 1, 3, dst, 4)
+    want = ((src[..., 1:4] + np.pi) % (2 * np.pi) - np.pi).astype(dtype)
+    assert np.array_equal(dst[..., 4:7], want) and np.array_equal(np.signbit(dst[..., 4:7]), np.signbit(want))
+    assert not dst[..., :4].any() and not dst[..., 7:].any()  # the other columns untouched
