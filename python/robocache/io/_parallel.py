@@ -1,6 +1,6 @@
 """The threads align spreads its native passes over (python/bind_io.cpp releases the GIL): one
-task per clock and per packed kernel input, on as many threads as the CPU kernels use
-(ROBOCACHE_NUM_THREADS, else the CPUs this process may run on). A forked child (a DataLoader
+task per clock and per packed kernel input, on as many threads as the CPU kernels use (the
+thread policy of robocache.set_num_threads, docs/python-api.md). A forked child (a DataLoader
 worker) makes its own pool: its parent's threads do not exist there."""
 
 from __future__ import annotations
@@ -15,14 +15,11 @@ _pool_pid = None
 
 
 def thread_count() -> int:
-    """ROBOCACHE_NUM_THREADS (as the CPU kernels read it), else the CPUs this process may use."""
-    env = os.environ.get("ROBOCACHE_NUM_THREADS", "").strip()
-    if env.isdigit() and int(env) >= 1:
-        return int(env)
-    try:
-        return max(len(os.sched_getaffinity(0)), 1)
-    except AttributeError:  # pragma: no cover - not Linux
-        return os.cpu_count() or 1
+    """The threads a CPU kernel launched now would use: robocache.get_num_threads() (set_num_threads,
+    one in a DataLoader worker or forked child, ROBOCACHE_NUM_THREADS, else the CPUs)."""
+    from robocache._threads import get_num_threads
+
+    return max(int(get_num_threads()), 1)
 
 
 def _executor(threads: int) -> ThreadPoolExecutor:
