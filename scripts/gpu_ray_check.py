@@ -7,6 +7,8 @@ Here (CPU backend, NVRTC):
 writes gpu-ray/batch.pkl (a batch of 6 encoded episodes, as `read_episodes` gives them),
 gpu-ray/cpu_outputs.pkl (EpisodeMap(device="cpu") on it, one RoboCache thread) and
 gpu-ray/fleet_sm90.rcb(.json) (the job's kernels for sm_90, built with this machine's NVRTC).
+Prepare it from the commit the GPU machine will check (a bundle from older code misses the specs
+newer code asks for) and carry it there: gpu-ray/ is ignored by git (the device tool's `carry`).
 
 On the GPU machine (torch; no LLVM, no Ray, no mcap needed), from the repository root:
     source scripts/gpu_env.sh && python3 scripts/gpu_ray_check.py check gpu-ray
