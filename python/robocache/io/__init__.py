@@ -12,7 +12,7 @@ imports none of them: each is imported by the call that needs it.
 
 from __future__ import annotations
 
-import importlib
+from robocache._lazy import lazy_exports
 
 # public name -> the module defining it (imported on first use)
 _EXPORTS = {
@@ -30,14 +30,4 @@ _EXPORTS = {
 __all__ = sorted(_EXPORTS)
 
 
-def __getattr__(name: str):
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'robocache.io' has no attribute '{name}'")
-    value = getattr(importlib.import_module(f".{module}", __name__), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__():
-    return sorted(list(globals()) + list(_EXPORTS))
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS, globals())

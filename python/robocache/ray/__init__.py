@@ -12,7 +12,7 @@ without it. Nothing here is imported by `import robocache`.
 
 from __future__ import annotations
 
-import importlib
+from robocache._lazy import lazy_exports
 
 _EXPORTS = {
     "EpisodeMap": "episode_map", "VoxelGrid": "episode_map",
@@ -25,14 +25,4 @@ _EXPORTS = {
 __all__ = sorted(_EXPORTS)
 
 
-def __getattr__(name: str):
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'robocache.ray' has no attribute '{name}'")
-    value = getattr(importlib.import_module(f".{module}", __name__), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__():
-    return sorted(list(globals()) + list(_EXPORTS))
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS, globals())
