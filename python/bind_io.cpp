@@ -492,6 +492,7 @@ void wrap_into(py::array src, std::int64_t src_col, std::int64_t w, py::array ds
 }  // namespace
 
 void bind_io(py::module_& m) {
+  bind_io_resample(m);
   m.def("io_repair", &repair, py::arg("times"));
   m.def(
       "io_bounds",

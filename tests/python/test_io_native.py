@@ -134,3 +134,48 @@ def test_native_wrap_is_numpys_remainder_bit_for_bit(dtype):
     want = ((src[..., 1:4] + np.pi) % (2 * np.pi) - np.pi).astype(dtype)
     assert np.array_equal(dst[..., 4:7], want) and np.array_equal(np.signbit(dst[..., 4:7]), np.signbit(want))
     assert not dst[..., :4].any() and not dst[..., 7:].any()  # the other columns untouched
+
+
+def kernel_path(monkeypatch):
+    """align with every stream resampled by the kernels (no native direct resampling)."""
+    import robocache.io.alignment as alignment
+
+    monkeypatch.setattr(alignment, "_DIRECT_MODE", {})
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow,
+                                                                  HealthCheck.function_scoped_fixture])
+@given(st.integers(0, 2**32 - 1), st.sampled_from(["f32", "f64"]), st.sampled_from([None, 0.0013]),
+       st.sampled_from([333.0, 1000.0, "b"]))
+def test_native_resampling_gives_the_kernels_bits(monkeypatch, seed, dtype, tolerance, reference):
+    """linear, previous, nearest and wrapped streams resampled natively into the batch (on faulty
+    clocks, with exact hits, targets outside a stream, a stream one episode lacks) are the bits the
+    resample kernels give on the rows align packs for them; slerp stays with the kernels."""
+    rng = np.random.default_rng(seed)
+
+    def episode(k, with_c):
+        ta = faulty_clock(rng, int(rng.integers(5, 300)), 1_000_000)
+        tb = faulty_clock(rng, int(rng.integers(5, 300)), 3_000_000)
+        tb = np.concatenate([ta[:3], tb]) if len(ta) > 3 else tb  # some stamps shared with a: exact hits
+        angle = np.cumsum(rng.normal(0, 2.0, (len(ta), 2)), axis=0)  # spins through many turns
+        q = rng.normal(size=(len(tb), 4))
+        streams = [Stream("a", ta, rng.normal(size=(len(ta), 3)) * 10.0 ** rng.integers(-3, 4), ["x", "y", "z"]),
+                   Stream("a.angle", ta, angle, ["p", "q"], mode="wrapped"),
+                   Stream("b", tb, rng.normal(size=(len(tb), 2)), ["u", "v"], mode="previous"),
+                   Stream("b.q", tb, q / np.linalg.norm(q, axis=1, keepdims=True), list("xyzw"), mode="slerp"),
+                   Stream("b.near", tb, rng.normal(size=(len(tb), 1)), ["n"], mode="nearest")]
+        if with_c:
+            tc = faulty_clock(rng, int(rng.integers(1, 50)), 20_000_000)
+            streams.append(Stream("c", tc, rng.normal(size=(len(tc), 1)), ["w"]))
+        return Episode(f"e{k}", {s.name: s for s in streams})
+
+    eps = [episode(0, True), episode(1, False)]
+    args = dict(streams=["a", "a.angle", "b", "b.q", "b.near", "c"], tolerance=tolerance, dtype=dtype)
+    got = align(eps, reference, **args)
+    with monkeypatch.context() as m:
+        kernel_path(m)
+        want = align(eps, reference, **args)
+    assert got.values.dtype == want.values.dtype
+    assert np.array_equal(got.mask, want.mask)
+    bits = np.uint32 if got.values.dtype == np.float32 else np.uint64
+    assert np.array_equal(got.values.view(bits), want.values.view(bits))

@@ -1,0 +1,241 @@
+// robocache.io.align's resampling of linear, previous, nearest and wrapped streams on the CPU,
+// straight from the recorded float64 rows into the batch: one merge of the targets with a
+// repaired clock finds each target's neighbours (the merge the mask pass does), and every stream
+// of that clock is blended there. It gives the bits the resample kernels give (docs/semantics.md)
+// on the rows align used to pack for them: times as float64 nanoseconds from the episode start
+// (exact, the kernel's time dtype), the weight a = (x - t[l]) / (t[r] - t[l]) in float64 rounded
+// once to the blend type (float32 for an f32 batch, float64 for f64 and for wrapped angles), a
+// zero weight or a target outside the clock copying the held sample, else one fma(a, v[r] - v[l],
+// v[l]); nearest takes v[l] when x - t[l] <= t[r] - x. Wrapped angles are unwrapped along the
+// rows the kernel would have read (the clock's first and last sample and every target's
+// neighbours, alignment.py's rule), blended in float64 and wrapped with numpy's % (bind_io.cpp's
+// wrap). Slerp stays with the kernels.
+#include <pybind11/numpy.h>
+#include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <vector>
+
+#include "python/bindings.h"
+
+namespace py = pybind11;
+
+namespace robocache::python {
+namespace {
+
+using I64 = py::array_t<std::int64_t, py::array::c_style | py::array::forcecast>;
+using F64 = py::array_t<double, py::array::c_style | py::array::forcecast>;
+
+enum Mode : int { kLinear = 0, kPrevious = 1, kNearest = 2, kWrapped = 3 };
+
+struct Stream {
+  const double* v;
+  std::int64_t rows, D, col;
+  int mode;
+};
+
+// numpy's (x + pi) % (2 pi) - pi (see bind_io.cpp's wrap_rows)
+inline double wrap_angle(double x) {
+  constexpr double kPi = M_PI, kTwoPi = 2 * M_PI;
+  double mod = std::fmod(x + kPi, kTwoPi);
+  if (mod != 0) {
+    if (mod < 0) mod += kTwoPi;
+  } else {
+    mod = 0.0;
+  }
+  return mod - kPi;
+}
+
+// The unwrapped rows of a wrapped stream, walked along the clock's rows in the order the kernel's
+// packed rows had them: `at(q)` moves to row q (q never decreases) and returns its unwrapped values.
+struct Unwrapper {
+  const double* v;
+  const std::int64_t* index;
+  std::int64_t D, p = 0;
+  std::vector<double> prev, turns, cur;
+  Unwrapper(const double* v_, const std::int64_t* index_, std::int64_t D_)
+      : v(v_), index(index_), D(D_), prev(D_), turns(D_, 0.0), cur(D_) {
+    const double* src = v + (index ? index[0] : 0) * D;
+    for (std::int64_t d = 0; d < D; ++d) prev[d] = cur[d] = src[d];
+  }
+  // not inlined: compiled without the fma target, so src - 2 pi turns is never contracted into an
+  // fma (bind_io.cpp's unwrap rounds the product and the difference apart)
+  [[gnu::noinline]] const double* at(std::int64_t q) {
+    constexpr double kTwoPi = 2 * M_PI, kInvTwoPi = 1 / (2 * M_PI);
+    if (q > p) {
+      const double* src = v + (index ? index[q] : q) * D;
+      for (std::int64_t d = 0; d < D; ++d) {
+        turns[d] += std::nearbyint((src[d] - prev[d]) * kInvTwoPi);
+        prev[d] = src[d];
+        cur[d] = src[d] - kTwoPi * turns[d];
+      }
+      p = q;
+    }
+    return cur.data();
+  }
+};
+
+template <typename Out>
+[[gnu::always_inline]] inline void resample_body(const std::int64_t* t, std::int64_t L, const std::int64_t* index,
+                                                 const std::int64_t* x, std::int64_t T, std::int64_t start,
+                                                 const std::vector<Stream>& streams, Out* out, std::int64_t stride) {
+  // wrapped streams: the unwrapped values at the current l and r
+  std::vector<Unwrapper> unwrap;
+  std::vector<std::vector<double>> ul(streams.size()), ur(streams.size());
+  for (std::size_t s = 0; s < streams.size(); ++s)
+    if (streams[s].mode == kWrapped) {
+      unwrap.emplace_back(streams[s].v, index, streams[s].D);
+      ul[s].assign(unwrap.back().cur.begin(), unwrap.back().cur.end());
+      ur[s] = ul[s];
+    }
+  std::int64_t r = 0, prev_l = 0, prev_r = 0;
+  for (std::int64_t j = 0; j < T; ++j) {
+    const std::int64_t xj = x[j] + start;
+    while (r < L && t[r] <= xj) ++r;
+    const std::int64_t lc = r > 0 ? r - 1 : 0, rc = r < L ? r : L - 1;
+    const std::int64_t offset = xj - t[lc], span = t[rc] - t[lc];
+    // hold v[l]: outside the clock (l == r) or an exact hit (a zero weight)
+    const bool hold = lc == rc || offset <= 0;
+    const double a64 = hold ? 0.0 : static_cast<double>(offset) / static_cast<double>(span);
+    const bool take_r = !hold && offset > span - offset;  // nearest
+    const std::int64_t row_l = index ? index[lc] : lc, row_r = index ? index[rc] : rc;
+    Out* o = out + j * stride;
+    std::size_t w = 0;
+    for (std::size_t s = 0; s < streams.size(); ++s) {
+      const Stream& st = streams[s];
+      Out* dst = o + st.col;
+      const double* vl = st.v + row_l * st.D;
+      const double* vr = st.v + row_r * st.D;
+      switch (st.mode) {
+        case kPrevious:
+          for (std::int64_t d = 0; d < st.D; ++d) dst[d] = static_cast<Out>(vl[d]);
+          break;
+        case kNearest: {
+          const double* src = take_r ? vr : vl;
+          for (std::int64_t d = 0; d < st.D; ++d) dst[d] = static_cast<Out>(src[d]);
+          break;
+        }
+        case kLinear: {
+          const Out a = static_cast<Out>(a64);
+          if (a == 0) {
+            for (std::int64_t d = 0; d < st.D; ++d) dst[d] = static_cast<Out>(vl[d]);
+          } else {
+            for (std::int64_t d = 0; d < st.D; ++d) {
+              const Out l = static_cast<Out>(vl[d]), rr = static_cast<Out>(vr[d]);
+              dst[d] = std::fma(a, rr - l, l);
+            }
+          }
+          break;
+        }
+        default: {  // wrapped: float64 blend of the unwrapped rows, then wrapped
+          Unwrapper& u = unwrap[w++];
+          if (lc != prev_l) {
+            const double* c = u.at(lc);
+            ul[s].assign(c, c + st.D);
+          }
+          if (rc != prev_r || lc != prev_l) {
+            const double* c = u.at(rc);
+            ur[s].assign(c, c + st.D);
+          }
+          const double* l = ul[s].data();
+          const double* rr = ur[s].data();
+          for (std::int64_t d = 0; d < st.D; ++d)
+            dst[d] = static_cast<Out>(wrap_angle(a64 == 0 ? l[d] : std::fma(a64, rr[d] - l[d], l[d])));
+          break;
+        }
+      }
+    }
+    prev_l = lc;
+    prev_r = rc;
+  }
+}
+
+template <typename Out>
+void resample_plain(const std::int64_t* t, std::int64_t L, const std::int64_t* index, const std::int64_t* x,
+                    std::int64_t T, std::int64_t start, const std::vector<Stream>& streams, Out* out,
+                    std::int64_t stride) {
+  resample_body(t, L, index, x, T, start, streams, out, stride);
+}
+
+#if defined(__x86_64__) && defined(__GNUC__)
+// the same loop with the fma instruction (std::fma is otherwise a libm call per channel)
+template <typename Out>
+__attribute__((target("fma"))) void resample_fma(const std::int64_t* t, std::int64_t L, const std::int64_t* index,
+                                                 const std::int64_t* x, std::int64_t T, std::int64_t start,
+                                                 const std::vector<Stream>& streams, Out* out, std::int64_t stride) {
+  resample_body(t, L, index, x, T, start, streams, out, stride);
+}
+#endif
+
+template <typename Out>
+void resample(const std::int64_t* t, std::int64_t L, const std::int64_t* index, const std::int64_t* x, std::int64_t T,
+              std::int64_t start, const std::vector<Stream>& streams, Out* out, std::int64_t stride) {
+#if defined(__x86_64__) && defined(__GNUC__)
+  static const bool has_fma = __builtin_cpu_supports("fma");
+  if (has_fma) return resample_fma(t, L, index, x, T, start, streams, out, stride);
+#endif
+  resample_plain(t, L, index, x, T, start, streams, out, stride);
+}
+
+// out[b, j, col_s + d] for j < len(targets) and every stream s of one repaired clock.
+// times: the repaired clock (int64 ns, strictly increasing, L >= 1); index: the recorded row of each
+// of its samples (None: the same); targets: int64 ns from `start`, sorted; values: float64 [S, D_s]
+// per stream; modes: 0 linear, 1 previous, 2 nearest, 3 wrapped; out: C-contiguous float32 or
+// float64 [B, T', D'].
+void resample_into(const I64& times, const py::object& index_obj, std::int64_t start, const I64& targets,
+                   const std::vector<F64>& values, const std::vector<int>& modes, const std::vector<std::int64_t>& cols,
+                   py::array out, std::int64_t b) {
+  const std::int64_t L = times.shape(0), T = targets.shape(0);
+  if (L < 1) throw py::value_error("io_resample_into: an empty clock");
+  if (values.size() != modes.size() || values.size() != cols.size())
+    throw py::value_error("io_resample_into: values, modes and cols differ in length");
+  if (out.ndim() != 3 || !(out.flags() & py::array::c_style) || b < 0 || b >= out.shape(0) || T > out.shape(1))
+    throw py::value_error("io_resample_into: a C-contiguous out [B, T, D] with room for the targets expected");
+  I64 index;
+  const std::int64_t* ip = nullptr;
+  if (!index_obj.is_none()) {
+    index = I64::ensure(index_obj);
+    if (!index || index.shape(0) != L) throw py::value_error("io_resample_into: index must be int64 [L]");
+    ip = index.data();
+  }
+  std::int64_t rows_needed = 0;  // rows the clock can point at
+  for (std::int64_t i = 0; i < L; ++i) rows_needed = std::max(rows_needed, ip ? ip[i] + 1 : L);
+  if (ip)
+    for (std::int64_t i = 0; i < L; ++i)
+      if (ip[i] < 0) throw py::value_error("io_resample_into: a negative index");
+  std::vector<Stream> streams;
+  for (std::size_t s = 0; s < values.size(); ++s) {
+    const F64& v = values[s];
+    if (v.ndim() != 2 || v.shape(0) < rows_needed) throw py::value_error("io_resample_into: values [S, D] too short");
+    if (modes[s] < 0 || modes[s] > 3) throw py::value_error("io_resample_into: mode must be 0 to 3");
+    if (cols[s] < 0 || cols[s] + v.shape(1) > out.shape(2)) throw py::value_error("io_resample_into: columns outside out");
+    streams.push_back({v.data(), v.shape(0), v.shape(1), cols[s], modes[s]});
+  }
+  const std::int64_t* t = times.data();
+  const std::int64_t* x = targets.data();
+  const std::int64_t stride = out.shape(2);
+  const std::int64_t row0 = b * out.shape(1) * stride;
+  if (out.dtype().is(py::dtype::of<float>())) {
+    float* o = static_cast<float*>(out.mutable_data()) + row0;
+    py::gil_scoped_release release;
+    resample(t, L, ip, x, T, start, streams, o, stride);
+  } else if (out.dtype().is(py::dtype::of<double>())) {
+    double* o = static_cast<double*>(out.mutable_data()) + row0;
+    py::gil_scoped_release release;
+    resample(t, L, ip, x, T, start, streams, o, stride);
+  } else {
+    throw py::value_error("io_resample_into: out must be float32 or float64");
+  }
+}
+
+}  // namespace
+
+void bind_io_resample(py::module_& m) {
+  m.def("io_resample_into", &resample_into, py::arg("times"), py::arg("index"), py::arg("start"), py::arg("targets"),
+        py::arg("values"), py::arg("modes"), py::arg("cols"), py::arg("out"), py::arg("b"));
+}
+
+}  // namespace robocache::python
