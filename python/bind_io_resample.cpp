@@ -37,10 +37,29 @@ struct Stream {
   int mode;
 };
 
+// std::fmod(y, 2 pi), exactly, without x87's slow remainder loop: fmod's result y - n 2 pi (n the
+// quotient truncated) is a double, so one fma with the right n gives it exactly; the n from a
+// rounded division is off by at most one below 2^50 turns, which the result's range shows.
+inline double fmod_two_pi(double y) {
+  constexpr double kTwoPi = 2 * M_PI;
+  const double ay = std::fabs(y);
+  if (!(ay < 0x1p50)) return std::fmod(y, kTwoPi);  // huge, infinite or NaN
+  double q = std::trunc(ay / kTwoPi);
+  double r = std::fma(-q, kTwoPi, ay);
+  if (r < 0) {
+    q -= 1;
+    r = std::fma(-q, kTwoPi, ay);
+  } else if (r >= kTwoPi) {
+    q += 1;
+    r = std::fma(-q, kTwoPi, ay);
+  }
+  return std::copysign(r, y);
+}
+
 // numpy's (x + pi) % (2 pi) - pi (see bind_io.cpp's wrap_rows)
 inline double wrap_angle(double x) {
   constexpr double kPi = M_PI, kTwoPi = 2 * M_PI;
-  double mod = std::fmod(x + kPi, kTwoPi);
+  double mod = fmod_two_pi(x + kPi);
   if (mod != 0) {
     if (mod < 0) mod += kTwoPi;
   } else {

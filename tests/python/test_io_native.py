@@ -179,3 +179,23 @@ def test_native_resampling_gives_the_kernels_bits(monkeypatch, seed, dtype, tole
     assert np.array_equal(got.mask, want.mask)
     bits = np.uint32 if got.values.dtype == np.float32 else np.uint64
     assert np.array_equal(got.values.view(bits), want.values.view(bits))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_native_resampling_wraps_as_numpys_remainder_far_from_zero(dtype):
+    """A wrapped stream read at its own stamps is numpy's (v + pi) % (2 pi) - pi of its values, bit
+    for bit, for angles up to 3e5 radians either side of zero (steps under pi: no unwrapping)."""
+    from robocache._native import _robocache
+
+    rng = np.random.default_rng(5)
+    n = 200_000
+    v = np.cumsum(rng.uniform(0, 3.1, n)) - 3.1 * n / 2  # about -3e5 .. 0 rad
+    v = np.concatenate([v, v[-1] + np.cumsum(rng.uniform(0, 3.1, n))])  # .. 3e5
+    turns = np.arange(np.ceil(v[0] / (2 * np.pi)), v[-1] / (2 * np.pi), 1000) * (2 * np.pi)
+    v = np.sort(np.concatenate([v, turns, turns - np.pi]))  # exact multiples of 2 pi, and of pi
+    t = np.arange(len(v), dtype=np.int64) * 1000
+    out = np.zeros((1, len(v), 1), dtype)
+    _robocache.io_resample_into(t, None, 0, t, [v[:, None]], [3], [0], out, 0)
+    want = ((v + np.pi) % (2 * np.pi) - np.pi).astype(dtype)
+    bits = np.uint32 if dtype == np.float32 else np.uint64
+    assert np.array_equal(out[0, :, 0].view(bits), want.view(bits))
