@@ -39,12 +39,13 @@ struct Stream {
 
 // std::fmod(y, 2 pi), exactly, without x87's slow remainder loop: fmod's result y - n 2 pi (n the
 // quotient truncated) is a double, so one fma with the right n gives it exactly; the n from a
-// rounded division is off by at most one below 2^50 turns, which the result's range shows.
+// rounded product with 1 / (2 pi) is off by at most one below 2^50 turns, which the result's
+// range shows (and the next n is then taken).
 inline double fmod_two_pi(double y) {
   constexpr double kTwoPi = 2 * M_PI;
   const double ay = std::fabs(y);
   if (!(ay < 0x1p50)) return std::fmod(y, kTwoPi);  // huge, infinite or NaN
-  double q = std::trunc(ay / kTwoPi);
+  double q = std::trunc(ay * (1 / kTwoPi));
   double r = std::fma(-q, kTwoPi, ay);
   if (r < 0) {
     q -= 1;
