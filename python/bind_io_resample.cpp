@@ -17,6 +17,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <tuple>
 #include <vector>
 
 #include "python/bindings.h"
@@ -98,24 +99,65 @@ struct Unwrapper {
   }
 };
 
-template <typename Out>
-[[gnu::always_inline]] inline void resample_body(const std::int64_t* t, std::int64_t L, const std::int64_t* index,
-                                                 const std::int64_t* x, std::int64_t T, std::int64_t start,
-                                                 const std::vector<Stream>& streams, Out* out, std::int64_t stride) {
-  // wrapped streams: the unwrapped values at the current l and r
-  std::vector<Unwrapper> unwrap;
-  std::vector<std::vector<double>> ul(streams.size()), ur(streams.size());
-  for (std::size_t s = 0; s < streams.size(); ++s)
-    if (streams[s].mode == kWrapped) {
-      unwrap.emplace_back(streams[s].v, index, streams[s].D);
-      ul[s].assign(unwrap.back().cur.begin(), unwrap.back().cur.end());
-      ur[s] = ul[s];
-    }
+// One repaired clock and its streams, with the merge's state: targets are taken in order, a block
+// of rows at a time for every clock in turn, so each row of the batch is written while it is in
+// the cache (a pass per clock over a batch larger than the cache paid for it each time).
+struct Clock {
+  const std::int64_t* t = nullptr;
+  std::int64_t L = 0;
+  const std::int64_t* index = nullptr;
+  std::vector<Stream> streams;
+  bool wrapped = false;
+  // the merge: samples stamped at or before the last target, and its neighbours
   std::int64_t r = 0, prev_l = 0, prev_r = 0;
-  for (std::int64_t j = 0; j < T; ++j) {
+  // wrapped streams: the walk along the rows and the unwrapped values at the current l and r
+  std::vector<Unwrapper> unwrap;
+  std::vector<std::vector<double>> ul, ur;
+
+  void begin() {
+    for (const Stream& st : streams)
+      if (st.mode == kWrapped) {
+        unwrap.emplace_back(st.v, index, st.D);
+        ul.push_back(unwrap.back().cur);
+        ur.push_back(unwrap.back().cur);
+      }
+    wrapped = !unwrap.empty();
+  }
+};
+
+// targets [j0, j1) of one clock; write false: only the merge and the unwrapping walk move (a part
+// of the targets taken by another thread, whose walk this one's unwrapped values depend on)
+template <typename Out>
+[[gnu::always_inline]] inline void resample_rows(Clock& c, const std::int64_t* x, std::int64_t j0, std::int64_t j1,
+                                                 std::int64_t start, Out* out, std::int64_t stride, bool write) {
+  const std::int64_t* t = c.t;
+  const std::int64_t L = c.L;
+  const std::int64_t* index = c.index;
+  std::int64_t r = c.r;
+  for (std::int64_t j = j0; j < j1; ++j) {
     const std::int64_t xj = x[j] + start;
     while (r < L && t[r] <= xj) ++r;
     const std::int64_t lc = r > 0 ? r - 1 : 0, rc = r < L ? r : L - 1;
+    if (c.wrapped) {
+      const bool new_l = lc != c.prev_l, new_r = new_l || rc != c.prev_r;
+      std::size_t w = 0;
+      for (const Stream& st : c.streams) {
+        if (st.mode != kWrapped) continue;
+        Unwrapper& u = c.unwrap[w];
+        if (new_l) {
+          const double* v = u.at(lc);
+          std::copy(v, v + st.D, c.ul[w].begin());
+        }
+        if (new_r) {
+          const double* v = u.at(rc);
+          std::copy(v, v + st.D, c.ur[w].begin());
+        }
+        ++w;
+      }
+      c.prev_l = lc;
+      c.prev_r = rc;
+    }
+    if (!write) continue;
     const std::int64_t offset = xj - t[lc], span = t[rc] - t[lc];
     // hold v[l]: outside the clock (l == r) or an exact hit (a zero weight)
     const bool hold = lc == rc || offset <= 0;
@@ -124,8 +166,7 @@ template <typename Out>
     const std::int64_t row_l = index ? index[lc] : lc, row_r = index ? index[rc] : rc;
     Out* o = out + j * stride;
     std::size_t w = 0;
-    for (std::size_t s = 0; s < streams.size(); ++s) {
-      const Stream& st = streams[s];
+    for (const Stream& st : c.streams) {
       Out* dst = o + st.col;
       const double* vl = st.v + row_l * st.D;
       const double* vr = st.v + row_r * st.D;
@@ -151,101 +192,118 @@ template <typename Out>
           break;
         }
         default: {  // wrapped: float64 blend of the unwrapped rows, then wrapped
-          Unwrapper& u = unwrap[w++];
-          if (lc != prev_l) {
-            const double* c = u.at(lc);
-            ul[s].assign(c, c + st.D);
-          }
-          if (rc != prev_r || lc != prev_l) {
-            const double* c = u.at(rc);
-            ur[s].assign(c, c + st.D);
-          }
-          const double* l = ul[s].data();
-          const double* rr = ur[s].data();
+          const double* l = c.ul[w].data();
+          const double* rr = c.ur[w].data();
+          ++w;
           for (std::int64_t d = 0; d < st.D; ++d)
             dst[d] = static_cast<Out>(wrap_angle(a64 == 0 ? l[d] : std::fma(a64, rr[d] - l[d], l[d])));
           break;
         }
       }
     }
-    prev_l = lc;
-    prev_r = rc;
   }
+  c.r = r;
+}
+
+// targets [j0, j1) of every clock, in blocks of rows; a part after the first finds where each
+// clock's merge stands (and walks the wrapped streams' rows up to there) first
+template <typename Out>
+[[gnu::always_inline]] inline void resample_body(std::vector<Clock>& clocks, const std::int64_t* x, std::int64_t j0,
+                                                 std::int64_t j1, std::int64_t start, Out* out, std::int64_t stride) {
+  constexpr std::int64_t kBlock = 256;
+  for (Clock& c : clocks) {
+    c.begin();
+    if (j0 == 0) continue;
+    if (c.wrapped)
+      resample_rows(c, x, 0, j0, start, out, stride, false);
+    else
+      c.r = std::upper_bound(c.t, c.t + c.L, x[j0] + start) - c.t;  // the merge of the targets before j0
+  }
+  for (std::int64_t b = j0; b < j1; b += kBlock)
+    for (Clock& c : clocks) resample_rows(c, x, b, std::min(b + kBlock, j1), start, out, stride, true);
 }
 
 template <typename Out>
-void resample_plain(const std::int64_t* t, std::int64_t L, const std::int64_t* index, const std::int64_t* x,
-                    std::int64_t T, std::int64_t start, const std::vector<Stream>& streams, Out* out,
-                    std::int64_t stride) {
-  resample_body(t, L, index, x, T, start, streams, out, stride);
+void resample_plain(std::vector<Clock>& clocks, const std::int64_t* x, std::int64_t j0, std::int64_t j1,
+                    std::int64_t start, Out* out, std::int64_t stride) {
+  resample_body(clocks, x, j0, j1, start, out, stride);
 }
 
 #if defined(__x86_64__) && defined(__GNUC__)
 // the same loop with the fma instruction (std::fma is otherwise a libm call per channel)
 template <typename Out>
-__attribute__((target("fma"))) void resample_fma(const std::int64_t* t, std::int64_t L, const std::int64_t* index,
-                                                 const std::int64_t* x, std::int64_t T, std::int64_t start,
-                                                 const std::vector<Stream>& streams, Out* out, std::int64_t stride) {
-  resample_body(t, L, index, x, T, start, streams, out, stride);
+__attribute__((target("fma"))) void resample_fma(std::vector<Clock>& clocks, const std::int64_t* x, std::int64_t j0,
+                                                 std::int64_t j1, std::int64_t start, Out* out, std::int64_t stride) {
+  resample_body(clocks, x, j0, j1, start, out, stride);
 }
 #endif
 
 template <typename Out>
-void resample(const std::int64_t* t, std::int64_t L, const std::int64_t* index, const std::int64_t* x, std::int64_t T,
-              std::int64_t start, const std::vector<Stream>& streams, Out* out, std::int64_t stride) {
+void resample(std::vector<Clock>& clocks, const std::int64_t* x, std::int64_t j0, std::int64_t j1, std::int64_t start,
+              Out* out, std::int64_t stride) {
 #if defined(__x86_64__) && defined(__GNUC__)
   static const bool has_fma = __builtin_cpu_supports("fma");
-  if (has_fma) return resample_fma(t, L, index, x, T, start, streams, out, stride);
+  if (has_fma) return resample_fma(clocks, x, j0, j1, start, out, stride);
 #endif
-  resample_plain(t, L, index, x, T, start, streams, out, stride);
+  resample_plain(clocks, x, j0, j1, start, out, stride);
 }
 
-// out[b, j, col_s + d] for j < len(targets) and every stream s of one repaired clock.
-// times: the repaired clock (int64 ns, strictly increasing, L >= 1); index: the recorded row of each
-// of its samples (None: the same); targets: int64 ns from `start`, sorted; values: float64 [S, D_s]
-// per stream; modes: 0 linear, 1 previous, 2 nearest, 3 wrapped; out: C-contiguous float32 or
-// float64 [B, T', D'].
-void resample_into(const I64& times, const py::object& index_obj, std::int64_t start, const I64& targets,
-                   const std::vector<F64>& values, const std::vector<int>& modes, const std::vector<std::int64_t>& cols,
-                   py::array out, std::int64_t b) {
-  const std::int64_t L = times.shape(0), T = targets.shape(0);
-  if (L < 1) throw py::value_error("io_resample_into: an empty clock");
-  if (values.size() != modes.size() || values.size() != cols.size())
-    throw py::value_error("io_resample_into: values, modes and cols differ in length");
+// out[b, j, col_s + d] for the targets j of part `part` of `parts` (equal shares of [0, T)) and
+// every stream s of every clock. clocks: (times, index, values, modes, cols) per repaired clock:
+// times int64 ns, strictly increasing, L >= 1; index the recorded row of each of its samples (None:
+// the same); values float64 [S, D_s] per stream; modes 0 linear, 1 previous, 2 nearest, 3 wrapped;
+// cols the stream's first column in out. targets: int64 ns from `start`, sorted. out: C-contiguous
+// float32 or float64 [B, T', D'].
+using ClockArgs = std::tuple<I64, py::object, std::vector<F64>, std::vector<int>, std::vector<std::int64_t>>;
+
+void resample_into(const std::vector<ClockArgs>& clock_args, std::int64_t start, const I64& targets, py::array out,
+                   std::int64_t b, std::int64_t part, std::int64_t parts) {
+  const std::int64_t T = targets.shape(0);
   if (out.ndim() != 3 || !(out.flags() & py::array::c_style) || b < 0 || b >= out.shape(0) || T > out.shape(1))
     throw py::value_error("io_resample_into: a C-contiguous out [B, T, D] with room for the targets expected");
-  I64 index;
-  const std::int64_t* ip = nullptr;
-  if (!index_obj.is_none()) {
-    index = I64::ensure(index_obj);
-    if (!index || index.shape(0) != L) throw py::value_error("io_resample_into: index must be int64 [L]");
-    ip = index.data();
+  if (parts < 1 || part < 0 || part >= parts) throw py::value_error("io_resample_into: part must be in [0, parts)");
+  std::vector<Clock> clocks(clock_args.size());
+  std::vector<I64> indices(clock_args.size());
+  for (std::size_t k = 0; k < clock_args.size(); ++k) {
+    const auto& [times, index_obj, values, modes, cols] = clock_args[k];
+    Clock& c = clocks[k];
+    c.t = times.data();
+    c.L = times.shape(0);
+    if (c.L < 1) throw py::value_error("io_resample_into: an empty clock");
+    if (values.size() != modes.size() || values.size() != cols.size())
+      throw py::value_error("io_resample_into: values, modes and cols differ in length");
+    std::int64_t rows = c.L;  // rows the clock points at
+    if (!index_obj.is_none()) {
+      indices[k] = I64::ensure(index_obj);
+      if (!indices[k] || indices[k].shape(0) != c.L) throw py::value_error("io_resample_into: index must be int64 [L]");
+      c.index = indices[k].data();
+      rows = 0;
+      for (std::int64_t i = 0; i < c.L; ++i) {
+        if (c.index[i] < 0) throw py::value_error("io_resample_into: a negative index");
+        rows = std::max(rows, c.index[i] + 1);
+      }
+    }
+    for (std::size_t s = 0; s < values.size(); ++s) {
+      const F64& v = values[s];
+      if (v.ndim() != 2 || v.shape(0) < rows) throw py::value_error("io_resample_into: values [S, D] too short");
+      if (modes[s] < 0 || modes[s] > 3) throw py::value_error("io_resample_into: mode must be 0 to 3");
+      if (cols[s] < 0 || cols[s] + v.shape(1) > out.shape(2))
+        throw py::value_error("io_resample_into: columns outside out");
+      c.streams.push_back({v.data(), v.shape(0), v.shape(1), cols[s], modes[s]});
+    }
   }
-  std::int64_t rows_needed = 0;  // rows the clock can point at
-  for (std::int64_t i = 0; i < L; ++i) rows_needed = std::max(rows_needed, ip ? ip[i] + 1 : L);
-  if (ip)
-    for (std::int64_t i = 0; i < L; ++i)
-      if (ip[i] < 0) throw py::value_error("io_resample_into: a negative index");
-  std::vector<Stream> streams;
-  for (std::size_t s = 0; s < values.size(); ++s) {
-    const F64& v = values[s];
-    if (v.ndim() != 2 || v.shape(0) < rows_needed) throw py::value_error("io_resample_into: values [S, D] too short");
-    if (modes[s] < 0 || modes[s] > 3) throw py::value_error("io_resample_into: mode must be 0 to 3");
-    if (cols[s] < 0 || cols[s] + v.shape(1) > out.shape(2)) throw py::value_error("io_resample_into: columns outside out");
-    streams.push_back({v.data(), v.shape(0), v.shape(1), cols[s], modes[s]});
-  }
-  const std::int64_t* t = times.data();
   const std::int64_t* x = targets.data();
+  const std::int64_t j0 = T * part / parts, j1 = T * (part + 1) / parts;
   const std::int64_t stride = out.shape(2);
   const std::int64_t row0 = b * out.shape(1) * stride;
   if (out.dtype().is(py::dtype::of<float>())) {
     float* o = static_cast<float*>(out.mutable_data()) + row0;
     py::gil_scoped_release release;
-    resample(t, L, ip, x, T, start, streams, o, stride);
+    resample(clocks, x, j0, j1, start, o, stride);
   } else if (out.dtype().is(py::dtype::of<double>())) {
     double* o = static_cast<double*>(out.mutable_data()) + row0;
     py::gil_scoped_release release;
-    resample(t, L, ip, x, T, start, streams, o, stride);
+    resample(clocks, x, j0, j1, start, o, stride);
   } else {
     throw py::value_error("io_resample_into: out must be float32 or float64");
   }
@@ -254,8 +312,8 @@ void resample_into(const I64& times, const py::object& index_obj, std::int64_t s
 }  // namespace
 
 void bind_io_resample(py::module_& m) {
-  m.def("io_resample_into", &resample_into, py::arg("times"), py::arg("index"), py::arg("start"), py::arg("targets"),
-        py::arg("values"), py::arg("modes"), py::arg("cols"), py::arg("out"), py::arg("b"));
+  m.def("io_resample_into", &resample_into, py::arg("clocks"), py::arg("start"), py::arg("targets"), py::arg("out"),
+        py::arg("b"), py::arg("part") = 0, py::arg("parts") = 1);
 }
 
 }  // namespace robocache::python

@@ -195,7 +195,32 @@ def test_native_resampling_wraps_as_numpys_remainder_far_from_zero(dtype):
     v = np.sort(np.concatenate([v, turns, turns - np.pi]))  # exact multiples of 2 pi, and of pi
     t = np.arange(len(v), dtype=np.int64) * 1000
     out = np.zeros((1, len(v), 1), dtype)
-    _robocache.io_resample_into(t, None, 0, t, [v[:, None]], [3], [0], out, 0)
+    _robocache.io_resample_into([(t, None, [v[:, None]], [3], [0])], 0, t, out, 0)
     want = ((v + np.pi) % (2 * np.pi) - np.pi).astype(dtype)
     bits = np.uint32 if dtype == np.float32 else np.uint64
     assert np.array_equal(out[0, :, 0].view(bits), want.view(bits))
+
+
+@pytest.mark.parametrize("parts", [2, 3, 7])
+def test_native_resampling_in_parts_gives_the_same_bits(parts):
+    """The targets of an episode shared out over threads (part k of n, each finding where every
+    clock's merge and wrapped walk stand) give the bits one pass gives."""
+    from robocache._native import _robocache
+
+    rng = np.random.default_rng(parts)
+    clocks, width = [], 0
+    for n, period in ((500, 1_000_000), (120, 4_000_000), (3, 50_000_000)):
+        c = repair(faulty_clock(rng, n, period))
+        values = [np.cumsum(rng.normal(0, 2.0, (int(c.index.max()) + 1, 2)), axis=0) for _ in range(4)]
+        clocks.append((c.times_ns, c.index, values, [0, 1, 2, 3], [width, width + 2, width + 4, width + 6]))
+        width += 8
+    t0 = min(int(c[0][0]) for c in clocks)
+    x = np.sort(rng.integers(-10_000_000, 600_000_000, 1000)).astype(np.int64)
+    for dtype in (np.float32, np.float64):
+        one = np.zeros((1, len(x), width), dtype)
+        _robocache.io_resample_into(clocks, t0, x, one, 0)
+        split = np.zeros_like(one)
+        for part in range(parts):
+            _robocache.io_resample_into(clocks, t0, x, split, 0, part, parts)
+        bits = np.uint32 if dtype == np.float32 else np.uint64
+        assert np.array_equal(one.view(bits), split.view(bits))

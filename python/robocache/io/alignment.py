@@ -289,11 +289,14 @@ _DIRECT_MODE = {"linear": 0, "previous": 1, "nearest": 2, "wrapped": 3}
 
 def _resample_direct(eps, prepared: List[_Prepared], names, modes, direct: List[int], offsets, values) -> None:
     """values[b, :T_b, stream's columns] for the streams `direct` (not slerp) of every episode, by one
-    native pass per episode and clock (its streams side by side), over the threads; a stream an
-    episode lacks gets zeros (masked), as the kernel's one zero sample gives."""
+    native pass per episode over its targets that serves every clock (its streams side by side), a
+    block of rows at a time; the targets of an episode are shared out over the threads when there
+    are fewer episodes than threads. A stream an episode lacks gets zeros (masked), as the kernel's
+    one zero sample gives."""
     from .._native import _robocache
+    from ._parallel import thread_count
 
-    jobs = []
+    per_episode = []
     for b, p in enumerate(prepared):
         by_clock: Dict[int, List[int]] = {}
         for i in direct:
@@ -301,22 +304,21 @@ def _resample_direct(eps, prepared: List[_Prepared], names, modes, direct: List[
                 values[b, :, offsets[i]:offsets[i + 1]] = 0
             else:
                 by_clock.setdefault(id(p.clocks[i]), []).append(i)
-        jobs += [(b, members) for members in by_clock.values()]
+        args = []
+        for members in by_clock.values():
+            c = p.clocks[members[0]]
+            args.append((c.times_ns, c.index if c.repaired else None,
+                         [eps[b].streams[names[i]].values for i in members],
+                         [_DIRECT_MODE[modes[names[i]]] for i in members], [int(offsets[i]) for i in members]))
+        per_episode.append(args)
+    parts = max(1, thread_count() // len(prepared))
+    jobs = [(b, part) for b in range(len(prepared)) if per_episode[b] for part in range(parts)]
 
     def run(job):
-        b, members = job
-        p = prepared[b]
-        c = p.clocks[members[0]]
-        _robocache.io_resample_into(c.times_ns, c.index if c.repaired else None, p.start_ns, p.targets,
-                                    [eps[b].streams[names[i]].values for i in members],
-                                    [_DIRECT_MODE[modes[names[i]]] for i in members],
-                                    [int(offsets[i]) for i in members], values, b)
+        b, part = job
+        _robocache.io_resample_into(per_episode[b], prepared[b].start_ns, prepared[b].targets, values, b, part, parts)
 
-    def work(job):
-        b, members = job
-        return (len(prepared[b].targets) + len(prepared[b].clocks[members[0]].times_ns)) * len(members)
-
-    pmap(run, jobs, [work(j) for j in jobs])
+    pmap(run, jobs, [len(prepared[b].targets) * len(direct) // parts for b, _ in jobs])
 
 
 def _wrap_into(src, src_col: int, w: int, dst, dst_col: int) -> None:
