@@ -2,7 +2,10 @@
 
 The layer above the kernels: clocks are repaired (clocks.py) and masks computed (masks.py) on the
 exact int64 nanosecond clocks; the values are resampled by one `robocache.fuse_multimodal` call
-per value dtype (every stream a modality), on the CPU or, with device="cuda", on the GPU.
+per value dtype (every stream a modality) on the GPU with device="cuda". On the CPU, linear,
+previous, nearest and wrapped streams are resampled natively straight from the recorded rows into
+the batch (python/bind_io_resample.cpp), with the bits the kernels give on the rows align would
+pack for them (tests/python/test_io_native.py holds it to them); slerp streams go to the kernels.
 Kernel times are float64 nanoseconds from the episode start: whole numbers, exact up to 104 days.
 """
 
