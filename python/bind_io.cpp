@@ -33,8 +33,12 @@ py::object repair(const I64& times) {
   for (std::int64_t i = 1; i < n && sorted; ++i) sorted = t[i] > t[i - 1];
   if (sorted) return py::none();
 
-  std::vector<std::int64_t> late;
-  std::vector<char> is_late(static_cast<std::size_t>(n), 0);
+  // scratch kept per thread between calls: a fresh buffer of a long clock costs more in page
+  // faults than the pass that fills it
+  thread_local std::vector<std::int64_t> late;
+  thread_local std::vector<char> is_late;
+  late.clear();
+  is_late.assign(static_cast<std::size_t>(n), 0);
   std::int64_t first_late = -1, late_after = 0;
   {
     py::gil_scoped_release release;
@@ -122,7 +126,8 @@ void select_interval(const std::int64_t* t, std::int64_t n, std::int64_t k, std:
   const std::int64_t lo = sample[std::max<std::int64_t>(at - kMargin, 0)];
   const std::int64_t hi = sample[std::min<std::int64_t>(at + kMargin, kSample - 1)];
   const std::size_t cap = static_cast<std::size_t>(n / 8);
-  std::vector<std::int64_t> mid;
+  thread_local std::vector<std::int64_t> mid;  // scratch kept per thread (see repair)
+  mid.clear();
   mid.reserve(cap);
   std::int64_t below = 0, inside = 0;
   for (std::int64_t i = 0; i < n; ++i) {
@@ -173,19 +178,22 @@ bool interval_stats_one_pass(const std::int64_t* t, std::int64_t n, std::int64_t
   if (lo <= 0) return false;
   const std::int64_t aside = gap_auto ? 4 * lo : gap_ns >= 0 ? gap_ns : INT64_MAX;
   const std::size_t cap = static_cast<std::size_t>(n / 8);
-  std::vector<std::int64_t> mid, big;
-  mid.reserve(cap);
+  thread_local std::vector<std::int64_t> mid, big;  // scratch kept per thread (see repair)
+  mid.clear();
+  big.clear();
+  mid.resize(cap + 1);
   std::int64_t below = 0, inside = 0, longest = 0, m = 0;
+  std::size_t kept = 0;  // mid[0, kept): the intervals inside the bracket, while they fit
   double S1 = 0, S2 = 0;
   for (std::int64_t i = 0; i < n; ++i) {
     const std::int64_t d = t[i + 1] - t[i];
     longest = std::max(longest, d);
-    if (d < lo) {
-      ++below;
-    } else if (d <= hi) {
-      ++inside;
-      if (mid.size() < cap) mid.push_back(d);
-    }
+    // without branches: below and inside are as likely as not on a jittered clock
+    const bool is_below = d < lo, is_inside = !is_below && d <= hi;
+    below += is_below;
+    inside += is_inside;
+    mid[kept] = d;
+    kept += is_inside && kept < cap;
     if (d > aside) {
       if (big.size() >= cap) return false;
       big.push_back(d);
@@ -196,6 +204,7 @@ bool interval_stats_one_pass(const std::int64_t* t, std::int64_t n, std::int64_t
       ++m;
     }
   }
+  mid.resize(kept);
   const bool even = n % 2 == 0;
   if (below > k - (even ? 1 : 0) || below + inside <= k || static_cast<std::size_t>(inside) != mid.size())
     return false;
@@ -282,7 +291,8 @@ py::tuple stream_mask(const I64& times, const I64& targets, int mode, std::int64
     suspect = suspect_arr.data();
   }
   py::array_t<bool> valid_arr(T);
-  std::vector<std::int64_t> needed;
+  thread_local std::vector<std::int64_t> needed;  // scratch kept per thread (see repair)
+  needed.clear();
   std::int64_t outside = 0, gap = 0, far = 0, repaired = 0;
   {
     py::gil_scoped_release release;
@@ -492,6 +502,7 @@ void wrap_into(py::array src, std::int64_t src_col, std::int64_t w, py::array ds
 }  // namespace
 
 void bind_io(py::module_& m) {
+  bind_io_resample(m);
   m.def("io_repair", &repair, py::arg("times"));
   m.def(
       "io_bounds",

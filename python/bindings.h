@@ -24,6 +24,8 @@ void bind_threads(pybind11::module_& m);
 void settle_thread_policy();
 /// The clock, mask and packing passes of robocache.io.align (io_repair, io_stream_mask, ...).
 void bind_io(pybind11::module_& m);
+/// align's direct resampling of linear, previous, nearest and wrapped streams (io_resample_into).
+void bind_io_resample(pybind11::module_& m);
 /// Backend probes and cache statistics.
 void bind_status(pybind11::module_& m);
 

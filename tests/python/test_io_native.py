@@ -134,3 +134,93 @@ def test_native_wrap_is_numpys_remainder_bit_for_bit(dtype):
     want = ((src[..., 1:4] + np.pi) % (2 * np.pi) - np.pi).astype(dtype)
     assert np.array_equal(dst[..., 4:7], want) and np.array_equal(np.signbit(dst[..., 4:7]), np.signbit(want))
     assert not dst[..., :4].any() and not dst[..., 7:].any()  # the other columns untouched
+
+
+def kernel_path(monkeypatch):
+    """align with every stream resampled by the kernels (no native direct resampling)."""
+    import robocache.io.alignment as alignment
+
+    monkeypatch.setattr(alignment, "_DIRECT_MODE", {})
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow,
+                                                                  HealthCheck.function_scoped_fixture])
+@given(st.integers(0, 2**32 - 1), st.sampled_from(["f32", "f64"]), st.sampled_from([None, 0.0013]),
+       st.sampled_from([333.0, 1000.0, "b"]))
+def test_native_resampling_gives_the_kernels_bits(monkeypatch, seed, dtype, tolerance, reference):
+    """linear, previous, nearest and wrapped streams resampled natively into the batch (on faulty
+    clocks, with exact hits, targets outside a stream, a stream one episode lacks) are the bits the
+    resample kernels give on the rows align packs for them; slerp stays with the kernels."""
+    rng = np.random.default_rng(seed)
+
+    def episode(k, with_c):
+        ta = faulty_clock(rng, int(rng.integers(5, 300)), 1_000_000)
+        tb = faulty_clock(rng, int(rng.integers(5, 300)), 3_000_000)
+        tb = np.concatenate([ta[:3], tb]) if len(ta) > 3 else tb  # some stamps shared with a: exact hits
+        angle = np.cumsum(rng.normal(0, 2.0, (len(ta), 2)), axis=0)  # spins through many turns
+        q = rng.normal(size=(len(tb), 4))
+        streams = [Stream("a", ta, rng.normal(size=(len(ta), 3)) * 10.0 ** rng.integers(-3, 4), ["x", "y", "z"]),
+                   Stream("a.angle", ta, angle, ["p", "q"], mode="wrapped"),
+                   Stream("b", tb, rng.normal(size=(len(tb), 2)), ["u", "v"], mode="previous"),
+                   Stream("b.q", tb, q / np.linalg.norm(q, axis=1, keepdims=True), list("xyzw"), mode="slerp"),
+                   Stream("b.near", tb, rng.normal(size=(len(tb), 1)), ["n"], mode="nearest")]
+        if with_c:
+            tc = faulty_clock(rng, int(rng.integers(1, 50)), 20_000_000)
+            streams.append(Stream("c", tc, rng.normal(size=(len(tc), 1)), ["w"]))
+        return Episode(f"e{k}", {s.name: s for s in streams})
+
+    eps = [episode(0, True), episode(1, False)]
+    args = dict(streams=["a", "a.angle", "b", "b.q", "b.near", "c"], tolerance=tolerance, dtype=dtype)
+    got = align(eps, reference, **args)
+    with monkeypatch.context() as m:
+        kernel_path(m)
+        want = align(eps, reference, **args)
+    assert got.values.dtype == want.values.dtype
+    assert np.array_equal(got.mask, want.mask)
+    bits = np.uint32 if got.values.dtype == np.float32 else np.uint64
+    assert np.array_equal(got.values.view(bits), want.values.view(bits))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_native_resampling_wraps_as_numpys_remainder_far_from_zero(dtype):
+    """A wrapped stream read at its own stamps is numpy's (v + pi) % (2 pi) - pi of its values, bit
+    for bit, for angles up to 3e5 radians either side of zero (steps under pi: no unwrapping)."""
+    from robocache._native import _robocache
+
+    rng = np.random.default_rng(5)
+    n = 200_000
+    v = np.cumsum(rng.uniform(0, 3.1, n)) - 3.1 * n / 2  # about -3e5 .. 0 rad
+    v = np.concatenate([v, v[-1] + np.cumsum(rng.uniform(0, 3.1, n))])  # .. 3e5
+    turns = np.arange(np.ceil(v[0] / (2 * np.pi)), v[-1] / (2 * np.pi), 1000) * (2 * np.pi)
+    v = np.sort(np.concatenate([v, turns, turns - np.pi]))  # exact multiples of 2 pi, and of pi
+    t = np.arange(len(v), dtype=np.int64) * 1000
+    out = np.zeros((1, len(v), 1), dtype)
+    _robocache.io_resample_into([(t, None, [v[:, None]], [3], [0])], 0, t, out, 0)
+    want = ((v + np.pi) % (2 * np.pi) - np.pi).astype(dtype)
+    bits = np.uint32 if dtype == np.float32 else np.uint64
+    assert np.array_equal(out[0, :, 0].view(bits), want.view(bits))
+
+
+@pytest.mark.parametrize("parts", [2, 3, 7])
+def test_native_resampling_in_parts_gives_the_same_bits(parts):
+    """The targets of an episode shared out over threads (part k of n, each finding where every
+    clock's merge and wrapped walk stand) give the bits one pass gives."""
+    from robocache._native import _robocache
+
+    rng = np.random.default_rng(parts)
+    clocks, width = [], 0
+    for n, period in ((500, 1_000_000), (120, 4_000_000), (3, 50_000_000)):
+        c = repair(faulty_clock(rng, n, period))
+        values = [np.cumsum(rng.normal(0, 2.0, (int(c.index.max()) + 1, 2)), axis=0) for _ in range(4)]
+        clocks.append((c.times_ns, c.index, values, [0, 1, 2, 3], [width, width + 2, width + 4, width + 6]))
+        width += 8
+    t0 = min(int(c[0][0]) for c in clocks)
+    x = np.sort(rng.integers(-10_000_000, 600_000_000, 1000)).astype(np.int64)
+    for dtype in (np.float32, np.float64):
+        one = np.zeros((1, len(x), width), dtype)
+        _robocache.io_resample_into(clocks, t0, x, one, 0)
+        split = np.zeros_like(one)
+        for part in range(parts):
+            _robocache.io_resample_into(clocks, t0, x, split, 0, part, parts)
+        bits = np.uint32 if dtype == np.float32 else np.uint64
+        assert np.array_equal(one.view(bits), split.view(bits))

@@ -2,7 +2,10 @@
 
 The layer above the kernels: clocks are repaired (clocks.py) and masks computed (masks.py) on the
 exact int64 nanosecond clocks; the values are resampled by one `robocache.fuse_multimodal` call
-per value dtype (every stream a modality), on the CPU or, with device="cuda", on the GPU.
+per value dtype (every stream a modality) on the GPU with device="cuda". On the CPU, linear,
+previous, nearest and wrapped streams are resampled natively straight from the recorded rows into
+the batch (python/bind_io_resample.cpp), with the bits the kernels give on the rows align would
+pack for them (tests/python/test_io_native.py holds it to them); slerp streams go to the kernels.
 Kernel times are float64 nanoseconds from the episode start: whole numbers, exact up to 104 days.
 """
 
@@ -283,6 +286,44 @@ def _modalities(eps, names, idx: List[int], modes) -> List[List[int]]:
     return out
 
 
+# the modes bind_io_resample.cpp resamples on the CPU, and their codes there
+_DIRECT_MODE = {"linear": 0, "previous": 1, "nearest": 2, "wrapped": 3}
+
+
+def _resample_direct(eps, prepared: List[_Prepared], names, modes, direct: List[int], offsets, values) -> None:
+    """values[b, :T_b, stream's columns] for the streams `direct` (not slerp) of every episode, by one
+    native pass per episode over its targets that serves every clock (its streams side by side), a
+    block of rows at a time; the targets of an episode are shared out over the threads when there
+    are fewer episodes than threads. A stream an episode lacks gets zeros (masked), as the kernel's
+    one zero sample gives."""
+    from .._native import _robocache
+    from ._parallel import thread_count
+
+    per_episode = []
+    for b, p in enumerate(prepared):
+        by_clock: Dict[int, List[int]] = {}
+        for i in direct:
+            if p.clocks[i] is None:
+                values[b, :, offsets[i]:offsets[i + 1]] = 0
+            else:
+                by_clock.setdefault(id(p.clocks[i]), []).append(i)
+        args = []
+        for members in by_clock.values():
+            c = p.clocks[members[0]]
+            args.append((c.times_ns, c.index if c.repaired else None,
+                         [eps[b].streams[names[i]].values for i in members],
+                         [_DIRECT_MODE[modes[names[i]]] for i in members], [int(offsets[i]) for i in members]))
+        per_episode.append(args)
+    parts = max(1, thread_count() // len(prepared))
+    jobs = [(b, part) for b in range(len(prepared)) if per_episode[b] for part in range(parts)]
+
+    def run(job):
+        b, part = job
+        _robocache.io_resample_into(per_episode[b], prepared[b].start_ns, prepared[b].targets, values, b, part, parts)
+
+    pmap(run, jobs, [len(prepared[b].targets) * len(direct) // parts for b, _ in jobs])
+
+
 def _wrap_into(src, src_col: int, w: int, dst, dst_col: int) -> None:
     """dst[..., dst_col:+w] = (src[..., src_col:+w] + pi) % (2 pi) - pi, numpy's % bit for bit, natively."""
     from .._native import _robocache
@@ -374,9 +415,15 @@ def align(episodes: Union[Episode, Sequence[Episode]], reference, *, streams: Op
     widths = [next(ep.streams[n].values.shape[1] for ep in eps if n in ep.streams) for n in names]
     offsets = np.concatenate([[0], np.cumsum(widths)]).astype(int)
     D = int(offsets[-1])
+    cuda = device != "cpu"
+    # on the CPU every stream but slerp is resampled natively, straight into the batch
+    # (bind_io_resample.cpp, the kernels' bits); on the GPU, and for slerp, the kernels do it
+    direct = [] if cuda else [i for i, n in enumerate(names) if resolved[n] in _DIRECT_MODE]
     # one kernel call per value dtype: wrapped streams in f64, whose unwrapped angles keep precision
     groups: Dict[type, list] = {}
     for i, n in enumerate(names):
+        if i in direct:
+            continue
         dt = np.float64 if resolved[n] == "wrapped" else value_dtype
         groups.setdefault(dt, []).append(i)
     per_call = episodes_per_call or B
@@ -402,7 +449,6 @@ def align(episodes: Union[Episode, Sequence[Episode]], reference, *, streams: Op
         if dt is not main:
             mods = _modalities(eps, names, idx, resolved)
             groups[dt] = [mods[k:k + _MAX_MODALITIES] for k in range(0, len(mods), _MAX_MODALITIES)]
-    cuda = device != "cpu"
     values = None
     if main is None:
         if cuda:
@@ -412,7 +458,7 @@ def align(episodes: Union[Episode, Sequence[Episode]], reference, *, streams: Op
         else:
             values = np.empty((B, T, D), value_dtype)
     pack_s = kernel_s = 0.0
-    for lo in range(0, B, per_call):
+    for lo in range(0, B if groups else 0, per_call):
         chunk = list(range(lo, min(B, lo + per_call)))
         # the main call first: its output is the batch the others write into
         calls = [(dt, modalities) for dt, group in sorted(groups.items(), key=lambda g: g[0] is not main)
@@ -444,6 +490,10 @@ def align(episodes: Union[Episode, Sequence[Episode]], reference, *, streams: Op
                         values[lo:lo + len(chunk), :, offsets[i]:offsets[i] + w] = part
                     col += w
             kernel_s += time.perf_counter() - tb
+    tr = time.perf_counter()
+    if direct:
+        _resample_direct(eps, prepared, names, resolved, direct, offsets, values)
+    resample_s = time.perf_counter() - tr
     lengths = np.array([len(p.targets) for p in prepared], np.int64)
     mask = np.zeros((B, T, len(names)), bool)
     times = np.zeros((B, T), np.float64)
@@ -464,4 +514,5 @@ def align(episodes: Union[Episode, Sequence[Episode]], reference, *, streams: Op
                         channels, {n: slice(int(offsets[i]), int(offsets[i + 1])) for i, n in enumerate(names)},
                         resolved, [ep.name for ep in eps], reports,
                         {"prepare": (t1 - t0) * 1e3, "pack": pack_s * 1e3, "kernel": kernel_s * 1e3,
+                         "resample": resample_s * 1e3,
                          "total": (t2 - t0) * 1e3})
