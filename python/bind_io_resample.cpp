@@ -268,30 +268,32 @@ struct Clock {
   const std::int64_t* t = nullptr;
   std::int64_t L = 0;
   const std::int64_t* index = nullptr;
-  std::int64_t rows = 0;  // rows every stream of the clock has: the recorded rows it may name
   std::vector<Stream> streams;
   std::vector<Unwrapper> unwrap;
   std::int64_t r = 0;  // the merge: samples stamped at or before the last target
-  bool bad_row = false;  // the index named a row a stream does not have (nothing written after it)
+  bool weighted = false;  // a stream blends its neighbours (linear, wrapped, slerp)
 
   void begin() {
-    for (Stream& st : streams)
+    for (Stream& st : streams) {
+      weighted |= st.mode != kPrevious && st.mode != kNearest;
       if (st.mode == kWrapped) {
         st.wrap = unwrap.size();
         unwrap.emplace_back(st.v, index, st.D);
       }
+    }
   }
 };
 
 // The merge of targets [j0, j0 + n) with the clock, into k, asking the memory for the rows of
-// the clock's first streams that they name. False if a row is outside a stream. Not inlined, and
+// the clock's first streams that they name. kWeight: the weights too (not for a clock of previous
+// and nearest streams only); kWalk: lc and rc too (for a wrapped stream's walk). Not inlined, and
 // without branches but the merge's: a loop of its own, whose state stays in registers.
-[[gnu::noinline]] bool bracket(Clock& c, const std::int64_t* x, std::int64_t j0, std::int64_t n, std::int64_t start,
+template <bool kWeight, bool kWalk>
+[[gnu::noinline]] void bracket(Clock& c, const std::int64_t* x, std::int64_t j0, std::int64_t n, std::int64_t start,
                                Brackets& k) {
   const std::int64_t* t = c.t;
   const std::int64_t L = c.L;
   const std::int64_t* index = c.index;
-  const std::uint64_t rows = static_cast<std::uint64_t>(c.rows);
   constexpr std::size_t kAsked = 4;  // streams whose rows are prefetched (the others' come after)
   const double* v[kAsked];
   std::int64_t D[kAsked];
@@ -301,7 +303,6 @@ struct Clock {
     D[s] = c.streams[s].D;
   }
   std::int64_t r = c.r;
-  bool bad = false;
   for (std::int64_t j = 0; j < n; ++j) {
     const std::int64_t xj = x[j0 + j] + start;
     while (r < L && t[r] <= xj) ++r;
@@ -310,27 +311,44 @@ struct Clock {
     // hold v[l]: outside the clock (l == r) or an exact hit (a zero weight)
     const bool hold = (lc == rc) | (offset <= 0);
     const std::int64_t row_l = index ? index[lc] : lc, row_r = index ? index[rc] : rc;
-    bad |= (static_cast<std::uint64_t>(row_l) >= rows) | (static_cast<std::uint64_t>(row_r) >= rows);
-    const double a = static_cast<double>(offset) / static_cast<double>(hold ? 1 : span);
-    k.lc[j] = lc;
-    k.rc[j] = rc;
+    if (kWalk) {
+      k.lc[j] = lc;
+      k.rc[j] = rc;
+    }
     k.row_l[j] = row_l;
     k.row_r[j] = row_r;
-    k.row_n[j] = !hold & (offset > span - offset) ? row_r : row_l;  // nearest: a tie to the earlier
-    k.a[j] = hold ? 0.0 : a;
-    for (std::size_t s = 0; s < asked; ++s) {  // a prefetch never faults, even for a bad row
+    // nearest: a tie to the earlier; and the weight, 0 / 1 when held. In integer arithmetic, which
+    // the compiler keeps free of branches (the comparisons are as likely as not).
+    const std::int64_t take_r = !hold & (offset > span - offset);
+    k.row_n[j] = row_l + ((row_r - row_l) & -take_r);
+    if (kWeight) {
+      const std::int64_t held = -static_cast<std::int64_t>(hold);
+      k.a[j] = static_cast<double>(offset & ~held) / static_cast<double>((span & ~held) | (1 & held));
+    }
+    for (std::size_t s = 0; s < asked; ++s) {
       __builtin_prefetch(v[s] + row_l * D[s]);
       __builtin_prefetch(v[s] + row_r * D[s]);
     }
   }
   c.r = r;
-  return !bad;
 }
 
-template <typename Out>
+inline void bracket_for(Clock& c, const std::int64_t* x, std::int64_t j0, std::int64_t n, std::int64_t start,
+                        Brackets& k) {
+  if (!c.unwrap.empty())
+    bracket<true, true>(c, x, j0, n, start, k);
+  else if (c.weighted)
+    bracket<true, false>(c, x, j0, n, start, k);
+  else
+    bracket<false, false>(c, x, j0, n, start, k);
+}
+
+// previous and nearest: the rows named, rounded to Out. kD: the width when known at compile time
+// (0: st.D), so that the common widths' loops unroll.
+template <std::int64_t kD, typename Out>
 [[gnu::always_inline]] inline void copy_rows(const Stream& st, const std::int64_t* rows, std::int64_t n, Out* out,
                                              std::int64_t stride) {
-  const std::int64_t D = st.D;
+  const std::int64_t D = kD ? kD : st.D;
   for (std::int64_t j = 0; j < n; ++j) {
     const double* src = st.v + rows[j] * D;
     Out* dst = out + j * stride + st.col;
@@ -338,10 +356,10 @@ template <typename Out>
   }
 }
 
-template <typename Out>
+template <std::int64_t kD, typename Out>
 [[gnu::always_inline]] inline void linear_rows(const Stream& st, const Brackets& k, std::int64_t n, Out* out,
                                                std::int64_t stride) {
-  const std::int64_t D = st.D;
+  const std::int64_t D = kD ? kD : st.D;
   for (std::int64_t j = 0; j < n; ++j) {
     const double* vl = st.v + k.row_l[j] * D;
     const double* vr = st.v + k.row_r[j] * D;
@@ -355,6 +373,31 @@ template <typename Out>
         dst[d] = std::fma(a, rr - l, l);
       }
     }
+  }
+}
+
+// One stream's rows of a block, by mode, with the common widths (a topic's fields: 1 to 7
+// channels) unrolled.
+template <std::int64_t kD, typename Out>
+[[gnu::always_inline]] inline void plain_rows(const Stream& st, const Brackets& k, std::int64_t n, Out* out,
+                                              std::int64_t stride) {
+  switch (st.mode) {
+    case kPrevious: return copy_rows<kD>(st, k.row_l, n, out, stride);
+    case kNearest: return copy_rows<kD>(st, k.row_n, n, out, stride);
+    default: return linear_rows<kD>(st, k, n, out, stride);
+  }
+}
+
+template <typename Out>
+[[gnu::always_inline]] inline void plain_rows_of_width(const Stream& st, const Brackets& k, std::int64_t n, Out* out,
+                                                       std::int64_t stride) {
+  switch (st.D) {
+    case 1: return plain_rows<1>(st, k, n, out, stride);
+    case 2: return plain_rows<2>(st, k, n, out, stride);
+    case 3: return plain_rows<3>(st, k, n, out, stride);
+    case 4: return plain_rows<4>(st, k, n, out, stride);
+    case 6: return plain_rows<6>(st, k, n, out, stride);
+    default: return plain_rows<0>(st, k, n, out, stride);
   }
 }
 
@@ -386,9 +429,9 @@ template <bool kFma, typename Out>
 
 // targets [j0, j1) of every clock, a block at a time: each clock's merge (and wrapped walks), then
 // each of its streams; a part after the first finds where each clock's merge stands (and walks
-// the wrapped streams' rows up to there) first. False if a clock's index named a missing row.
+// the wrapped streams' rows up to there) first.
 template <bool kFma, typename Out>
-[[gnu::always_inline]] inline bool resample_body(std::vector<Clock>& clocks, const std::int64_t* x, std::int64_t j0,
+[[gnu::always_inline]] inline void resample_body(std::vector<Clock>& clocks, const std::int64_t* x, std::int64_t j0,
                                                  std::int64_t j1, std::int64_t start, Out* out, std::int64_t stride) {
   Brackets k;
   for (Clock& c : clocks) {
@@ -400,7 +443,7 @@ template <bool kFma, typename Out>
     }
     for (std::int64_t b = 0; b < j0; b += kBlock) {
       const std::int64_t n = std::min(kBlock, j0 - b);
-      if (!bracket(c, x, b, n, start, k)) return false;
+      bracket_for(c, x, b, n, start, k);
       for (Unwrapper& u : c.unwrap) unwrap_block(u, k, n);
     }
   }
@@ -415,45 +458,44 @@ template <bool kFma, typename Out>
       for (; next < end; next += 64) __builtin_prefetch(next, 1);
     }
     for (Clock& c : clocks) {
-      if (!bracket(c, x, b, n, start, k)) return false;
+      bracket_for(c, x, b, n, start, k);
       for (Unwrapper& u : c.unwrap) unwrap_block(u, k, n);
       for (const Stream& st : c.streams) {
         switch (st.mode) {
-          case kPrevious: copy_rows(st, k.row_l, n, o, stride); break;
-          case kNearest: copy_rows(st, k.row_n, n, o, stride); break;
-          case kLinear: linear_rows(st, k, n, o, stride); break;
+          case kPrevious:
+          case kNearest:
+          case kLinear: plain_rows_of_width(st, k, n, o, stride); break;
           case kWrapped: wrapped_rows<kFma>(st, c.unwrap[st.wrap], k, n, o, stride); break;
           default: slerp_block(st, k, n, o, stride); break;
         }
       }
     }
   }
-  return true;
 }
 
 template <typename Out>
-bool resample_plain(std::vector<Clock>& clocks, const std::int64_t* x, std::int64_t j0, std::int64_t j1,
+void resample_plain(std::vector<Clock>& clocks, const std::int64_t* x, std::int64_t j0, std::int64_t j1,
                     std::int64_t start, Out* out, std::int64_t stride) {
-  return resample_body<false>(clocks, x, j0, j1, start, out, stride);
+  resample_body<false>(clocks, x, j0, j1, start, out, stride);
 }
 
 #if defined(__x86_64__) && defined(__GNUC__)
 // the same loop with the fma instruction (std::fma is otherwise a libm call per channel)
 template <typename Out>
-__attribute__((target("fma"))) bool resample_fma(std::vector<Clock>& clocks, const std::int64_t* x, std::int64_t j0,
+__attribute__((target("fma"))) void resample_fma(std::vector<Clock>& clocks, const std::int64_t* x, std::int64_t j0,
                                                  std::int64_t j1, std::int64_t start, Out* out, std::int64_t stride) {
-  return resample_body<true>(clocks, x, j0, j1, start, out, stride);
+  resample_body<true>(clocks, x, j0, j1, start, out, stride);
 }
 #endif
 
 template <typename Out>
-bool resample(std::vector<Clock>& clocks, const std::int64_t* x, std::int64_t j0, std::int64_t j1, std::int64_t start,
+void resample(std::vector<Clock>& clocks, const std::int64_t* x, std::int64_t j0, std::int64_t j1, std::int64_t start,
               Out* out, std::int64_t stride) {
 #if defined(__x86_64__) && defined(__GNUC__)
   static const bool has_fma = __builtin_cpu_supports("fma");
   if (has_fma) return resample_fma(clocks, x, j0, j1, start, out, stride);
 #endif
-  return resample_plain(clocks, x, j0, j1, start, out, stride);
+  resample_plain(clocks, x, j0, j1, start, out, stride);
 }
 
 // out[b, j, col_s + d] for the targets j of part `part` of `parts` (equal shares of [0, T)) and
@@ -462,6 +504,16 @@ bool resample(std::vector<Clock>& clocks, const std::int64_t* x, std::int64_t j0
 // the same); values float64 [S, D_s] per stream; modes 0 linear, 1 previous, 2 nearest, 3 wrapped,
 // 4 slerp (D_s = 4, x y z w); cols the stream's first column in out. targets: int64 ns from
 // `start`, sorted. out: C-contiguous float32 or float64 [B, T', D'].
+// The largest of n indices as unsigned (a negative one is larger than any row), four at a time.
+std::uint64_t max_row(const std::int64_t* index, std::int64_t n) {
+  std::uint64_t m[4] = {0, 0, 0, 0};
+  std::int64_t i = 0;
+  for (; i + 4 <= n; i += 4)
+    for (int l = 0; l < 4; ++l) m[l] = std::max(m[l], static_cast<std::uint64_t>(index[i + l]));
+  for (; i < n; ++i) m[0] = std::max(m[0], static_cast<std::uint64_t>(index[i]));
+  return std::max(std::max(m[0], m[1]), std::max(m[2], m[3]));
+}
+
 using ClockArgs = std::tuple<I64, py::object, std::vector<F64>, std::vector<int>, std::vector<std::int64_t>>;
 
 void resample_into(const std::vector<ClockArgs>& clock_args, std::int64_t start, const I64& targets, py::array out,
@@ -485,40 +537,36 @@ void resample_into(const std::vector<ClockArgs>& clock_args, std::int64_t start,
       if (!indices[k] || indices[k].shape(0) != c.L) throw py::value_error("io_resample_into: index must be int64 [L]");
       c.index = indices[k].data();
     }
-    // the rows the index may name (checked as the merge reads them); without one, the clock's
-    c.rows = c.index ? INT64_MAX : c.L;
+    // the rows every stream has: the index may name no other (without one, the clock's own)
+    std::int64_t rows = INT64_MAX;
     for (std::size_t s = 0; s < values.size(); ++s) {
       const F64& v = values[s];
-      if (v.ndim() != 2 || v.shape(0) < (c.index ? 1 : c.L))
-        throw py::value_error("io_resample_into: values [S, D] too short");
+      if (v.ndim() != 2) throw py::value_error("io_resample_into: values [S, D] expected");
       if (modes[s] < 0 || modes[s] >= kModes) throw py::value_error("io_resample_into: mode must be 0 to 4");
       if (modes[s] == kSlerp && v.shape(1) != 4) throw py::value_error("io_resample_into: slerp needs values [S, 4]");
       if (cols[s] < 0 || cols[s] + v.shape(1) > out.shape(2))
         throw py::value_error("io_resample_into: columns outside out");
-      c.rows = std::min<std::int64_t>(c.rows, v.shape(0));
+      rows = std::min<std::int64_t>(rows, v.shape(0));
       c.streams.push_back({v.data(), v.shape(0), v.shape(1), cols[s], modes[s]});
     }
-    // the wrapped walk starts at the first row, before the merge reads any
-    if (c.index && !c.streams.empty() && static_cast<std::uint64_t>(c.index[0]) >= static_cast<std::uint64_t>(c.rows))
-      throw py::value_error("io_resample_into: the index names a row outside the values");
+    if (!c.streams.empty() && !(c.index ? max_row(c.index, c.L) < static_cast<std::uint64_t>(rows) : c.L <= rows))
+      throw py::value_error("io_resample_into: values [S, D] have fewer rows than the clock names");
   }
   const std::int64_t* x = targets.data();
   const std::int64_t j0 = T * part / parts, j1 = T * (part + 1) / parts;
   const std::int64_t stride = out.shape(2);
   const std::int64_t row0 = b * out.shape(1) * stride;
-  bool ok;
-  if (out.dtype().is(py::dtype::of<float>())) {
+  if (out.dtype().equal(py::dtype::of<float>())) {
     float* o = static_cast<float*>(out.mutable_data()) + row0;
     py::gil_scoped_release release;
-    ok = resample(clocks, x, j0, j1, start, o, stride);
-  } else if (out.dtype().is(py::dtype::of<double>())) {
+    resample(clocks, x, j0, j1, start, o, stride);
+  } else if (out.dtype().equal(py::dtype::of<double>())) {
     double* o = static_cast<double*>(out.mutable_data()) + row0;
     py::gil_scoped_release release;
-    ok = resample(clocks, x, j0, j1, start, o, stride);
+    resample(clocks, x, j0, j1, start, o, stride);
   } else {
     throw py::value_error("io_resample_into: out must be float32 or float64");
   }
-  if (!ok) throw py::value_error("io_resample_into: the index names a row outside the values");
 }
 
 }  // namespace
