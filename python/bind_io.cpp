@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <type_traits>
 #include <vector>
 
 #include "python/bindings.h"
@@ -285,8 +286,8 @@ struct MaskCounts {
   std::int64_t outside = 0, gap = 0, far = 0, repaired = 0;
 };
 
-template <bool kNeeded, bool kSuspect>
-void mask_pass(const std::int64_t* t, std::int64_t L, const std::int64_t* x, std::int64_t T, int mode,
+template <bool kNeeded, bool kSuspect, int kMode>
+void mask_pass(const std::int64_t* t, std::int64_t L, const std::int64_t* x, std::int64_t T,
                std::int64_t tolerance_ns, std::int64_t gap_ns, const bool* suspect, bool* valid,
                std::vector<std::int64_t>& needed, MaskCounts& n) {
   if (kNeeded) needed.push_back(0);
@@ -309,12 +310,12 @@ void mask_pass(const std::int64_t* t, std::int64_t L, const std::int64_t* x, std
     const bool is_far = interior & (std::min(xj - tl, tr - xj) > far_max);
     bool bad = false;
     if (kSuspect) {
-      if (mode == 1)
+      if (kMode == 1)
         bad = suspect[lc];
-      else if (mode == 2)
-        bad = (interior && xj - tl > tr - xj) ? suspect[rc] : suspect[lc];
+      else if (kMode == 2)
+        bad = suspect[interior & (xj - tl > tr - xj) ? rc : lc];
       else
-        bad = suspect[lc] || (interior && suspect[rc]);
+        bad = suspect[lc] | (interior & suspect[rc]);
       bad &= inside;
     }
     n.outside += !inside;
@@ -352,17 +353,23 @@ py::tuple stream_mask(const I64& times, const I64& targets, int mode, std::int64
   {
     py::gil_scoped_release release;
     bool* valid = valid_arr.mutable_data();
-    if (with_needed) {
-      needed.reserve(static_cast<std::size_t>(std::min<std::int64_t>(L, 2 * T + 2)));
-      if (suspect)
-        mask_pass<true, true>(t, L, x, T, mode, tolerance_ns, gap_ns, suspect, valid, needed, n);
+    if (with_needed) needed.reserve(static_cast<std::size_t>(std::min<std::int64_t>(L, 2 * T + 2)));
+    // one loop per case, so that none tests the mode, the flags or the suspect list per target
+    auto run = [&](auto needed_tag, auto suspect_tag) {
+      constexpr bool kN = decltype(needed_tag)::value, kS = decltype(suspect_tag)::value;
+      if (mode == 1)
+        mask_pass<kN, kS, 1>(t, L, x, T, tolerance_ns, gap_ns, suspect, valid, needed, n);
+      else if (mode == 2)
+        mask_pass<kN, kS, 2>(t, L, x, T, tolerance_ns, gap_ns, suspect, valid, needed, n);
       else
-        mask_pass<true, false>(t, L, x, T, mode, tolerance_ns, gap_ns, suspect, valid, needed, n);
-    } else if (suspect) {
-      mask_pass<false, true>(t, L, x, T, mode, tolerance_ns, gap_ns, suspect, valid, needed, n);
-    } else {
-      mask_pass<false, false>(t, L, x, T, mode, tolerance_ns, gap_ns, suspect, valid, needed, n);
-    }
+        mask_pass<kN, kS, 0>(t, L, x, T, tolerance_ns, gap_ns, suspect, valid, needed, n);
+    };
+    using Yes = std::true_type;
+    using No = std::false_type;
+    if (with_needed)
+      suspect ? run(Yes{}, Yes{}) : run(Yes{}, No{});
+    else
+      suspect ? run(No{}, Yes{}) : run(No{}, No{});
   }
   py::array_t<std::int64_t> needed_arr(static_cast<py::ssize_t>(needed.size()));
   std::copy(needed.begin(), needed.end(), needed_arr.mutable_data());
