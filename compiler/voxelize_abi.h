@@ -3,15 +3,23 @@
 /// generators.
 ///
 /// One kernel, launched in phases (the `kPhase` slot) on the same stream:
-///   phase 0, clear:    work rows = B, items = X*Y*Z. out := 0 (max: out := -inf); counts := 0.
+///   phase 0, clear:    the cells of the range. CUDA: out := 0, counts := 0 (mean); CPU: out := 0
+///                      (max: NaN), counts := 0.
 ///   phase 1, scatter:  work rows = B, items = N. Point n of row b (n < L_b) with voxel index
 ///                      i = floor((p - grid_min) / voxel_size) per axis, computed in the coord
 ///                      dtype without fast-math; dropped if any index is outside [0, shape) or any
 ///                      coordinate is NaN. occupancy: out[v] = 1; count: out[v] += 1 (atomic);
-///                      mean: out[v,f] += feature, counts[v] += 1; max: out[v,f] = max(...),
-///                      counts[v] += 1.
-///   phase 2, finalize (mean and max only): rows = B, items = X*Y*Z. mean: out /= counts
-///                      (0 where counts is 0); max: 0 where counts is 0.
+///                      mean: out[v,f] += feature, counts[v] += 1; max: out[v,f] = max(...)
+///                      (CUDA: an integer max of order-preserving keys, templates/voxelize.cuh;
+///                      CPU: a compare-exchange, counts[v] += 1). CUDA skips points whose cell is
+///                      outside the range.
+///   phase 2, finalize (mean and max only): the cells of the range. mean: out /= counts (0 where
+///                      counts is 0); max: 0 where empty.
+/// The range (kCellLo, kCellHi) is of flat cells over all rows; kCellHi = 0 means every cell. The
+/// CPU kernels ignore it and are always launched with the whole grid. On CUDA a grid larger than
+/// kCudaPassBytes is split into ranges, each cleared, scattered and finalised before the next, so
+/// its atomics meet in L2 (ncu, 4M points into 256^3 counts on an H200: one pass read and wrote
+/// 254 MB of DRAM, one 32-byte sector each way per point).
 /// Cells are x-major: flat index ((i*Y + j)*Z + k), then F feature channels for mean/max.
 
 namespace robocache::voxelize_abi {
@@ -29,8 +37,17 @@ enum Slot : int {
   kShapeX = 13,   ///< int64 X; Y = 14, Z = 15
   kPhase = 16,    ///< int64: 0 clear, 1 scatter, 2 finalize
   kErrorFlag = 17,///< uint64* the device's error word (runtime/device_errors.h); set at launch (CUDA)
-  kSlotCount = 18,
+  kCellLo = 18,   ///< int64 first flat cell (over all rows) of the launch's range (CUDA)
+  kCellHi = 19,   ///< int64 one past its last cell; 0: every cell
+  kSlotCount = 20,
 };
+
+/// CUDA: the most grid bytes (output and counts) one range covers, about 80% of an H100's or
+/// H200's 50 MB L2, so a range stays in L2 while the points stream past it. Measured on the H200
+/// (bench/results/gpu-h200-2026-12-02-voxpass-*.jsonl): 4M points into 256^3 counts (67 MB) took
+/// 168 us in one pass, 108 us in two ranges, 128 us in three; a 33 MB max grid was 110 us in one
+/// pass and 125 us in two (re-reading the points costs more than the L2 saves).
+inline constexpr long long kCudaPassBytes = 40ll << 20;
 
 /// The phases, in launch order.
 enum Phase : int { kClear = 0, kScatter = 1, kFinalize = 2 };

@@ -1,5 +1,6 @@
 #include "runtime/voxelize_call.h"
 
+#include <algorithm>
 #include <bit>
 #include <cmath>
 #include <limits>
@@ -162,20 +163,37 @@ std::vector<BoundLaunch> bind_voxelize(const VoxelizeSpec& spec, const std::vect
     args.set_int(abi::kShapeX + a, g.shape[a]);
   }
   std::vector<BoundLaunch> launches;
-  auto phase = [&](abi::Phase p, std::int64_t items, std::int64_t min_block_items) {
-    BoundLaunch bl{args, WorkShape{g.B, items, 1, min_block_items}};
+  auto phase = [&](abi::Phase p, std::int64_t rows, std::int64_t items, std::int64_t min_block_items,
+                   std::int64_t lo, std::int64_t hi) {
+    BoundLaunch bl{args, WorkShape{rows, items, 1, min_block_items}};
     bl.args.set_int(abi::kPhase, p);
+    bl.args.set_int(abi::kCellLo, lo);
+    bl.args.set_int(abi::kCellHi, hi);
     // Lengths on a GPU are range-checked by the scatter itself (no host synchronisation).
     if (p == abi::kScatter) bl.work.error_slot = abi::kErrorFlag;
     launches.push_back(bl);
   };
   // Clearing and finalising do one store per cell: on an H100 a block per 256 cells spent its time
-  // starting and retiring blocks (ncu: 10 us, SM-bound, for a 128^3 grid), so each block takes
-  // at least 4096 cells through the kernel's grid-stride loop.
-  constexpr std::int64_t kCellsPerBlock = 4096;
-  phase(abi::kClear, g.cells, kCellsPerBlock);
-  if (g.N > 0) phase(abi::kScatter, g.N, 0);
-  if (feature_mode(spec)) phase(abi::kFinalize, g.cells, kCellsPerBlock);
+  // starting and retiring blocks (ncu: 10 us, SM-bound, for a 128^3 grid of 4-byte cells), so each
+  // block takes at least 16 KiB of cells through the kernel's grid-stride loop; wider cells take
+  // fewer a block (an H200 finalising 20-byte cells 4096 a block waited on its loads, ncu).
+  const std::int64_t cell_bytes = static_cast<std::int64_t>(dtype_size(spec.out_dtype)) *
+                                      std::max<std::int64_t>(1, spec.features) +
+                                  (spec.mode == VoxelMode::Mean ? 4 : 0);
+  const std::int64_t cells_per_block = std::clamp<std::int64_t>((16 << 10) / cell_bytes, 256, 4096);
+  const std::int64_t total_cells = g.B * g.cells;
+  std::int64_t passes = 1;
+  if (out.device == DeviceKind::Cuda && g.N > 0)
+    passes = std::max<std::int64_t>(1, (total_cells * cell_bytes + abi::kCudaPassBytes - 1) / abi::kCudaPassBytes);
+  for (std::int64_t pass = 0; pass < passes; ++pass) {
+    // One pass: the whole grid, with kCellHi 0 (the CPU kernels ignore the range).
+    const std::int64_t lo = total_cells * pass / passes;
+    const std::int64_t hi = passes == 1 ? 0 : total_cells * (pass + 1) / passes;
+    const std::int64_t rows = passes == 1 ? g.B : 1, items = passes == 1 ? g.cells : hi - lo;
+    phase(abi::kClear, rows, items, cells_per_block, lo, hi);
+    if (g.N > 0) phase(abi::kScatter, g.B, g.N, 0, lo, hi);
+    if (feature_mode(spec)) phase(abi::kFinalize, rows, items, cells_per_block, lo, hi);
+  }
   return launches;
 }
 

@@ -408,6 +408,32 @@ struct alignas(sizeof(V) * W) VecOf {
   V v[W];
 };
 
+// An unsigned integer type of each vector width.
+template <int Bytes> struct RawOf { using T = void; };
+template <> struct RawOf<4> { using T = unsigned; };
+template <> struct RawOf<8> { using T = unsigned long long; };
+struct alignas(16) Raw16 {
+  unsigned long long lo, hi;
+};
+template <> struct RawOf<16> { using T = Raw16; };
+
+// *p = r as one store of the vector's width. A plain struct copy of 16-bit values was compiled
+// to one 2-byte store per value (SASS of the bf16 fuse on sm_90: four STG.U16 per 8-byte piece).
+template <class V, int W>
+__device__ __forceinline__ void store_vec(V* p, const VecOf<V, W>& r) {
+  using Raw = typename RawOf<static_cast<int>(sizeof(VecOf<V, W>))>::T;
+  if constexpr (sizeof(V) * W >= 4 && sizeof(V) * W <= 16 && sizeof(V) * W != 12) {
+    union {
+      VecOf<V, W> vec;
+      Raw raw;
+    } u;
+    u.vec = r;
+    *reinterpret_cast<Raw*>(p) = u.raw;
+  } else {
+    *reinterpret_cast<VecOf<V, W>*>(p) = r;
+  }
+}
+
 // Channels [c, c+W) of target i in an element-wise mode (linear, nearest, previous, cubic), into
 // r. `row` is the batch row's data [S, D]; L its valid samples.
 template <class V, int D, int W, int Mode, class State>
@@ -526,7 +552,7 @@ __device__ __forceinline__ void eval_table(const State& st, int i, const V* row,
     if (mode == interp_mode::kPrevious) eval_chunk<V, D, W, interp_mode::kPrevious>(st, i, row, L, c, r);
   if constexpr ((G::kModes & (1 << interp_mode::kCubic)) != 0)
     if (mode == interp_mode::kCubic) eval_chunk<V, D, W, interp_mode::kCubic>(st, i, row, L, c, r);
-  *reinterpret_cast<VecOf<V, W>*>(o) = r;
+  store_vec<V, W>(o, r);
 }
 
 // Channels [c, c+W) of target i, if they belong to group G (W divides every group's start and
@@ -543,7 +569,7 @@ __device__ __forceinline__ void eval_group(const State& st, int i, const V* row,
     } else {
       VecOf<V, W> r;
       eval_chunk<V, D, W, G::kMode>(st, i, row, L, c, r);
-      *reinterpret_cast<VecOf<V, W>*>(o) = r;
+      store_vec<V, W>(o, r);
     }
   }
 }
@@ -578,42 +604,43 @@ __device__ __forceinline__ void sweep_simple(const State& st, const V* __restric
     Vec lo[U], hi[U];
     int target[U], col[U];
     bool ok[U];
+    // Every load is unconditional (a pair past the end, or a NaN target, reads the row's first
+    // sample instead: S >= 1 always, ops.md), so the 2U loads are all in flight before the first value is used: loads in
+    // branches were each waited for before the next was issued (SASS, bf16 fuse on sm_90).
 #pragma unroll
     for (int u = 0; u < U; ++u) {
       const int p = base + u * 32 + lane;
       const int i = p / Slice;
       const int chunk = c0 + (p - i * Slice);
       ok[u] = p < pairs && chunk < kChunks;
-      target[u] = i;
-      col[u] = chunk * W;
-      if (ok[u]) {
-        const int kind = st.kind[i];
-        if (kind != kNan) {
-          const long long l = Mode == interp_mode::kNearest ? st.near[i] : st.left[i];
-          lo[u] = *reinterpret_cast<const Vec*>(row + l * D + col[u]);
-          if (Mode == interp_mode::kLinear && kind == kBlend)
-            hi[u] = *reinterpret_cast<const Vec*>(row + (l + 1) * D + col[u]);
-        }
+      target[u] = ok[u] ? i : 0;
+      col[u] = ok[u] ? chunk * W : 0;
+      const int kind = st.kind[target[u]];
+      const long long l = !ok[u] || kind == kNan ? 0
+                          : Mode == interp_mode::kNearest ? st.near[target[u]]
+                                                          : st.left[target[u]];
+      lo[u] = *reinterpret_cast<const Vec*>(row + l * D + col[u]);
+      if (Mode == interp_mode::kLinear) {
+        const long long h = ok[u] && kind == kBlend ? l + 1 : l;
+        hi[u] = *reinterpret_cast<const Vec*>(row + h * D + col[u]);
       }
     }
+    // Blends and selects without branches, so no load sinks into a branch of its own.
 #pragma unroll
     for (int u = 0; u < U; ++u) {
-      if (!ok[u]) continue;
       const int i = target[u];
       const int kind = st.kind[i];
-      Vec r;
-      if (kind == kNan) {
-        for (int k = 0; k < W; ++k) r.v[k] = Ops::nan();
-      } else if (Mode != interp_mode::kLinear || kind == kCopy) {
-        r = lo[u];
-      } else {
+      Vec r = lo[u];
+      if constexpr (Mode == interp_mode::kLinear) {
         const Blend a = st.weight[i];
         for (int k = 0; k < W; ++k) {
           const Blend x0 = Ops::widen(lo[u].v[k]);
-          r.v[k] = Ops::narrow(fma_rn(a, sub_rn(Ops::widen(hi[u].v[k]), x0), x0));
+          const V blended = Ops::narrow(fma_rn(a, sub_rn(Ops::widen(hi[u].v[k]), x0), x0));
+          r.v[k] = kind == kBlend ? blended : lo[u].v[k];
         }
       }
-      *reinterpret_cast<Vec*>(out_tile + static_cast<long long>(i) * OutStride + col[u]) = r;
+      for (int k = 0; k < W; ++k) r.v[k] = kind == kNan ? Ops::nan() : r.v[k];
+      if (ok[u]) store_vec<V, W>(out_tile + static_cast<long long>(i) * OutStride + col[u], r);
     }
   }
 }

@@ -5,9 +5,15 @@
 // robocache::voxelize<float, float, 2, 4, 256, 256> (coords f32, out f32, mean, 4 features).
 //
 // One kernel, launched in phases on the same stream (compiler/voxelize_abi.h):
-//   0 clear    (items = X*Y*Z): out := 0 (max: NaN, so an all-NaN channel stays NaN), counts := 0
-//   1 scatter  (items = N):     bin each valid point and accumulate with atomics
-//   2 finalize (items = X*Y*Z): mean: out /= counts (0 where empty); max: 0 where empty
+//   0 clear    (cells lo..hi): out := 0, counts := 0 (mean)
+//   1 scatter  (items = N):     bin each valid point whose cell is in lo..hi, accumulate with atomics
+//   2 finalize (cells lo..hi):  mean: out /= counts (0 where empty); max: keys to values
+// lo..hi is a range of flat cells over all rows (slots kCellLo, kCellHi; hi = 0: every cell). The
+// host splits a grid larger than about half the L2 into ranges launched one after another, so a
+// range's atomics meet in L2 rather than in DRAM.
+// max accumulates order-preserving integer keys of the features with one integer atomic max per
+// channel (no compare-exchange loop, and no counts): key 0 = no point, 1 = only NaN features (the
+// channel's result is NaN), others = the largest non-NaN value, +0 above -0.
 // Voxel index per axis: i = floor((p - grid_min) / voxel_size) in the coord type, with grid_min
 // and voxel_size rounded once from double to the coord type; IEEE operations only. A point is
 // dropped when any coordinate is NaN or any index falls outside [0, shape).
@@ -28,6 +34,8 @@ constexpr int kVoxelSize = 10;  // double bits, x y z in 10, 11, 12
 constexpr int kShape = 13;      // int64 X Y Z in 13, 14, 15
 constexpr int kPhase = 16;      // int64 0 clear, 1 scatter, 2 finalize
 constexpr int kErrorFlag = 17;  // unsigned long long* host-mapped error word, or 0: none
+constexpr int kCellLo = 18;     // int64 first flat cell (over all rows) of this launch's range
+constexpr int kCellHi = 19;     // int64 one past the last; 0: every cell
 }  // namespace voxelize_slot
 
 // Voxel modes: the numbering of compiler/spec.h's VoxelMode.
@@ -79,22 +87,16 @@ struct OutOps<float> {
   static __device__ __forceinline__ float quiet_nan() { return __int_as_float(0x7fc00000); }
   static __device__ __forceinline__ float div(float a, int c) { return __fdiv_rn(a, static_cast<float>(c)); }
   static __device__ __forceinline__ void add(float* p, float v) { atomicAdd(p, v); }
-  // out = max(out, v) by compare-exchange on the bits, like fmax: a NaN feature never writes, and
-  // any other replaces a NaN current value (the cleared state) or a smaller one (ops.md section 3, the
-  // CPU backend's rule).
-  static __device__ __forceinline__ void max(float* p, float v) {
-    if (v != v) return;
-    unsigned* a = reinterpret_cast<unsigned*>(p);
-    const unsigned vb = __float_as_uint(v);
-    unsigned cur = *a;
-    for (;;) {
-      const float c = __uint_as_float(cur);
-      if (c == c && !(v > c)) return;
-      const unsigned prev = atomicCAS(a, cur, vb);
-      if (prev == cur) return;
-      cur = prev;
-    }
+  // Order-preserving key of a feature for max (see the top of this file): NaN -> 1, -0 < +0.
+  static __device__ __forceinline__ unsigned key(float v) {
+    const unsigned b = __float_as_uint(v);
+    return v != v ? 1u : (b & 0x80000000u) ? ~b : (b | 0x80000000u);
   }
+  static __device__ __forceinline__ float from_key(unsigned k) {
+    return k == 0u ? 0.0f : k == 1u ? quiet_nan() : __uint_as_float((k & 0x80000000u) ? (k & 0x7fffffffu) : ~k);
+  }
+  static __device__ __forceinline__ unsigned bits(float v) { return __float_as_uint(v); }
+  static __device__ __forceinline__ void max(float* p, float v) { atomicMax(reinterpret_cast<unsigned*>(p), key(v)); }
 };
 template <>
 struct OutOps<double> {
@@ -103,18 +105,22 @@ struct OutOps<double> {
   }
   static __device__ __forceinline__ double div(double a, int c) { return __ddiv_rn(a, static_cast<double>(c)); }
   static __device__ __forceinline__ void add(double* p, double v) { atomicAdd(p, v); }
+  static __device__ __forceinline__ unsigned long long key(double v) {
+    const unsigned long long b = static_cast<unsigned long long>(__double_as_longlong(v));
+    constexpr unsigned long long kSign = 0x8000000000000000ull;
+    return v != v ? 1ull : (b & kSign) ? ~b : (b | kSign);
+  }
+  static __device__ __forceinline__ double from_key(unsigned long long k) {
+    constexpr unsigned long long kSign = 0x8000000000000000ull;
+    return k == 0ull ? 0.0
+           : k == 1ull ? quiet_nan()
+                       : __longlong_as_double(static_cast<long long>((k & kSign) ? (k & ~kSign) : ~k));
+  }
+  static __device__ __forceinline__ unsigned long long bits(double v) {
+    return static_cast<unsigned long long>(__double_as_longlong(v));
+  }
   static __device__ __forceinline__ void max(double* p, double v) {
-    if (v != v) return;
-    unsigned long long* a = reinterpret_cast<unsigned long long*>(p);
-    const unsigned long long vb = static_cast<unsigned long long>(__double_as_longlong(v));
-    unsigned long long cur = *a;
-    for (;;) {
-      const double c = __longlong_as_double(static_cast<long long>(cur));
-      if (c == c && !(v > c)) return;
-      const unsigned long long prev = atomicCAS(a, cur, vb);
-      if (prev == cur) return;
-      cur = prev;
-    }
+    atomicMax(reinterpret_cast<unsigned long long*>(p), key(v));
   }
 };
 
@@ -178,33 +184,29 @@ __global__ void __launch_bounds__(BlockThreads) voxelize(RcArgs args) {
   const long long Z = static_cast<long long>(args.slot[voxelize_slot::kShape + 2]);
   const long long phase = static_cast<long long>(args.slot[voxelize_slot::kPhase]);
   const long long V = X * Y * Z;
+  const long long cell_lo = static_cast<long long>(args.slot[voxelize_slot::kCellLo]);
+  const long long cell_hi_slot = static_cast<long long>(args.slot[voxelize_slot::kCellHi]);
+  const long long cell_hi = cell_hi_slot > 0 ? cell_hi_slot : B * V;
 
-  // Every phase is a flat grid-stride loop over its items (cells or points) of all rows: no
-  // per-tile integer division, and the clear phase stores runs of consecutive cells.
+  // Every phase is a flat grid-stride loop over its items (cells of the range, or points of all
+  // rows): no per-tile integer division, and the clear phase stores runs of consecutive cells.
   // Cells with F channels move kVec channels an access when the arrays are aligned for it.
   constexpr int kVec = kFeatureMode ? voxel_detail::kOutVec<Out, F> : 1;
   using Vec = voxel_detail::OutVec<Out, kVec>;
+  using Ops = voxel_detail::OutOps<Out>;
   const bool vec = kVec > 1 && reinterpret_cast<unsigned long long>(out) % sizeof(Vec) == 0 &&
                    (features == nullptr || reinterpret_cast<unsigned long long>(features) % sizeof(Vec) == 0);
-  const long long items = phase == 1 ? N : V;
-  const long long total = B * items;
+  const long long total = phase == 1 ? B * N : cell_hi - cell_lo;
   const long long step = static_cast<long long>(gridDim.x) * BlockThreads;
   for (long long g = static_cast<long long>(blockIdx.x) * BlockThreads + threadIdx.x; g < total; g += step) {
     if (phase == 0) {
-      Vec fill;
-      for (int k = 0; k < kVec; ++k) {
-        if constexpr (Mode == voxel_mode::kMax) {
-          fill.v[k] = voxel_detail::OutOps<Out>::quiet_nan();
-        } else {
-          fill.v[k] = Out(0);
-        }
-      }
+      const long long cell = cell_lo + g;
       if (vec) {
-        for (long long f = 0; f < kCh; f += kVec) *reinterpret_cast<Vec*>(out + g * kCh + f) = fill;
+        for (long long f = 0; f < kCh; f += kVec) *reinterpret_cast<Vec*>(out + cell * kCh + f) = Vec{};
       } else {
-        for (long long f = 0; f < kCh; ++f) out[g * kCh + f] = fill.v[0];
+        for (long long f = 0; f < kCh; ++f) out[cell * kCh + f] = Out(0);
       }
-      if constexpr (kFeatureMode) counts[g] = 0;
+      if constexpr (Mode == voxel_mode::kMean) counts[cell] = 0;
     } else if (phase == 1) {
       // One cloud (B = 1) needs no division to find the row.
       const long long b = B == 1 ? 0 : g / N;
@@ -232,6 +234,7 @@ __global__ void __launch_bounds__(BlockThreads) voxelize(RcArgs args) {
       }
       if (!keep) continue;
       const long long cell = b * V + (idx[0] * Y + idx[1]) * Z + idx[2];
+      if (cell < cell_lo || cell >= cell_hi) continue;
       if constexpr (Mode == voxel_mode::kOccupancy) {
         out[cell] = Out(1);
       } else if constexpr (Mode == voxel_mode::kCount) {
@@ -244,42 +247,54 @@ __global__ void __launch_bounds__(BlockThreads) voxelize(RcArgs args) {
             if constexpr (Mode == voxel_mode::kMean) {
               voxel_detail::add_vec<Out, kVec>(out + cell * F + f, v);
             } else {
-              for (int k = 0; k < kVec; ++k) voxel_detail::OutOps<Out>::max(out + cell * F + f + k, v.v[k]);
+              for (int k = 0; k < kVec; ++k) Ops::max(out + cell * F + f + k, v.v[k]);
             }
           }
         } else {
           for (long long f = 0; f < F; ++f) {
             if constexpr (Mode == voxel_mode::kMean) {
-              voxel_detail::OutOps<Out>::add(out + cell * F + f, feat[f]);
+              Ops::add(out + cell * F + f, feat[f]);
             } else {
-              voxel_detail::OutOps<Out>::max(out + cell * F + f, feat[f]);
+              Ops::max(out + cell * F + f, feat[f]);
             }
           }
         }
-        atomicAdd(counts + cell, 1);
+        if constexpr (Mode == voxel_mode::kMean) atomicAdd(counts + cell, 1);
       }
-    } else if constexpr (kFeatureMode) {
-      const long long cell = g;
+    } else if constexpr (Mode == voxel_mode::kMean) {
+      const long long cell = cell_lo + g;
       const int c = counts[cell];
       if (vec) {
         for (long long f = 0; f < F; f += kVec) {
           Vec* o = reinterpret_cast<Vec*>(out + cell * F + f);
           if (c == 0) {
             *o = Vec{};
-          } else if constexpr (Mode == voxel_mode::kMean) {
+          } else {
             Vec r = *o;
-            for (int k = 0; k < kVec; ++k) r.v[k] = voxel_detail::OutOps<Out>::div(r.v[k], c);
+            for (int k = 0; k < kVec; ++k) r.v[k] = Ops::div(r.v[k], c);
             *o = r;
           }
         }
       } else {
         for (long long f = 0; f < F; ++f) {
           Out* o = out + cell * F + f;
-          if (c == 0) {
-            *o = Out(0);
-          } else if constexpr (Mode == voxel_mode::kMean) {
-            *o = voxel_detail::OutOps<Out>::div(*o, c);
-          }
+          *o = c == 0 ? Out(0) : Ops::div(*o, c);
+        }
+      }
+    } else if constexpr (Mode == voxel_mode::kMax) {
+      // Keys back to values, in place (a key has the value's width).
+      const long long cell = cell_lo + g;
+      if (vec) {
+        for (long long f = 0; f < F; f += kVec) {
+          Vec* o = reinterpret_cast<Vec*>(out + cell * F + f);
+          Vec r = *o;
+          for (int k = 0; k < kVec; ++k) r.v[k] = Ops::from_key(Ops::bits(r.v[k]));
+          *o = r;
+        }
+      } else {
+        for (long long f = 0; f < F; ++f) {
+          Out* o = out + cell * F + f;
+          *o = Ops::from_key(Ops::bits(*o));
         }
       }
     }

@@ -16,8 +16,9 @@
 // float→int conversion. Scatter updates are atomic (monotonic) unless the launch is serial
 // (cpu_launch_abi.h), when they are the same updates as plain loads and stores: occupancy an atomic store of 1,
 // count and counts an atomicrmw add, mean an atomicrmw fadd, max a compare-exchange loop from a
-// NaN start that replaces when the feature is not NaN and the current value is NaN or smaller (a
-// NaN feature never wins, like fmax, and a channel whose features are all NaN stays NaN).
+// NaN start that replaces when the feature is not NaN and the current value is NaN or smaller, or
+// is -0 where the feature is +0 (a NaN feature never wins, like fmax, and a channel whose features
+// are all NaN stays NaN).
 // At most one IRBuilder call per argument list, so the printed IR does not depend on the C++
 // compiler's argument evaluation order.
 
@@ -367,24 +368,34 @@ class VoxelizeEmitter {
     b.CreateAlignedStore(sum, target, llvm::Align(4));
   }
 
-  // atomic_max's rule without the compare-exchange: a number v replaces a NaN or smaller current
-  // value; a NaN v never writes.
-  void plain_max(IRBuilder<>& b, Value* target, Value* v) {
-    Value* cur = b.CreateAlignedLoad(out_, target, out_align(), "cur");
+  // Whether v replaces cur in a max: v is a number and cur is NaN (the cleared state) or smaller,
+  // or they are zeros and only cur is -0 (+0 wins whatever the order, as the CUDA backend's
+  // integer keys order them). A NaN v never writes.
+  Value* max_wins(IRBuilder<>& b, Value* v, Value* cur) {
     Value* v_is_number = b.CreateFCmpORD(v, v, "v_is_number");
     Value* unordered_or_greater = b.CreateFCmpUGT(v, cur);
-    Value* greater = b.CreateAnd(v_is_number, unordered_or_greater);
-    Value* result = b.CreateSelect(greater, v, cur, "max");
+    llvm::Constant* zero_bits = llvm::ConstantInt::get(out_bits_, 0);
+    Value* cur_negative = b.CreateICmpSLT(b.CreateBitCast(cur, out_bits_), zero_bits);
+    Value* v_positive = b.CreateICmpSGE(b.CreateBitCast(v, out_bits_), zero_bits);
+    Value* equal = b.CreateFCmpOEQ(v, cur);
+    Value* sign_tie = b.CreateAnd(cur_negative, v_positive);
+    Value* plus_over_minus_zero = b.CreateAnd(equal, sign_tie);
+    Value* wins = b.CreateOr(unordered_or_greater, plus_over_minus_zero);
+    return b.CreateAnd(v_is_number, wins, "max_wins");
+  }
+
+  // atomic_max's rule without the compare-exchange.
+  void plain_max(IRBuilder<>& b, Value* target, Value* v) {
+    Value* cur = b.CreateAlignedLoad(out_, target, out_align(), "cur");
+    Value* result = b.CreateSelect(max_wins(b, v, cur), v, cur, "max");
     b.CreateAlignedStore(result, target, out_align());
   }
 
-  // *target = max(*target, v) with a compare-exchange loop on the bits, like fmax: a NaN v never
-  // writes; any other v replaces a NaN current value (the cleared state) or a smaller one.
+  // *target = max(*target, v) with a compare-exchange loop on the bits, by max_wins' rule.
   void atomic_max(IRBuilder<>& b, Value* target, Value* v) {
     auto order = llvm::AtomicOrdering::Monotonic;
     Value* bits_ptr = b.CreateBitCast(target, out_bits_->getPointerTo());
     Value* new_bits = b.CreateBitCast(v, out_bits_);
-    Value* v_is_number = b.CreateFCmpORD(v, v, "v_is_number");
     llvm::LoadInst* first = b.CreateAlignedLoad(out_bits_, bits_ptr, out_align(), "cur0");
     first->setAtomic(order);
     BasicBlock* pre = b.GetInsertBlock();
@@ -396,10 +407,7 @@ class VoxelizeEmitter {
     llvm::PHINode* cur = b.CreatePHI(out_bits_, 2, "cur");
     cur->addIncoming(first, pre);
     Value* cur_f = b.CreateBitCast(cur, out_);
-    // ugt: v > cur, or either is NaN; with v known not NaN that is "cur is NaN or v > cur".
-    Value* unordered_or_greater = b.CreateFCmpUGT(v, cur_f);
-    Value* greater = b.CreateAnd(v_is_number, unordered_or_greater);
-    b.CreateCondBr(greater, attempt, done);
+    b.CreateCondBr(max_wins(b, v, cur_f), attempt, done);
     b.SetInsertPoint(attempt);
     Value* pair = b.CreateAtomicCmpXchg(bits_ptr, cur, new_bits, out_align(), order, order);
     Value* seen = b.CreateExtractValue(pair, 0, "seen");

@@ -171,3 +171,27 @@ def test_a_folder_without_logs_is_an_error_naming_it(tmp_path):
 
     with pytest.raises(LogReadError, match=f"{tmp_path}: no .mcap file in this folder"):
         episode_rows(tmp_path)
+
+
+def test_a_cuda_maps_bundle_holds_the_kernel_calls_of_the_gpu_path(job, tmp_path):
+    """On the CPU align resamples most streams natively; on a GPU every stream goes through the
+    kernels. The driver's sample run for a device="cuda" map (on the CPU) must ask for the GPU
+    path's kernels, or the GPU workers miss them (the fuse of every stream)."""
+    from robocache.ray import EpisodeMap, FleetKernels, episode_rows, read_row
+    from robocache.ray.rows import decode_episode, encode_episode
+
+    root, cpu_kernels = job
+    first = episode_rows(root / "logs")[0]
+    sample = {"source": np.array([first["source"]]), "episode": np.array([0]),
+              "data": np.array([encode_episode(read_row(first))], dtype=object)}
+    gpu_map = EpisodeMap(**MAP_ARGS, device="cuda")
+    kernels = FleetKernels.for_pipeline(gpu_map, sample, targets=["cpu"])
+    aligned, _ = EpisodeMap(**MAP_ARGS).run([decode_episode(sample["data"][0])])
+    def fused_modes(k):
+        return [m["interp"] for spec in k.specs if spec["op"] == "fuse" for m in spec["modalities"]]
+
+    # wrapped angles are unwrapped and resampled linearly by the kernels
+    want = {"linear" if aligned.modes[s] == "wrapped" else aligned.modes[s] for s in aligned.streams}
+    assert "linear" in want and want <= set(fused_modes(kernels)), (want, fused_modes(kernels))
+    # the CPU map's own bundle lacks them: its linear streams are resampled natively
+    assert "linear" not in fused_modes(cpu_kernels)

@@ -389,7 +389,8 @@ def report(episodes: Union[Episode, Sequence[Episode]], reference, *, streams: O
 
 def align(episodes: Union[Episode, Sequence[Episode]], reference, *, streams: Optional[Sequence[str]] = None,
           modes: Optional[Dict[str, str]] = None, tolerance=None, max_gap="auto", dtype="f32",
-          device: str = "cpu", strict: bool = False, episodes_per_call: Optional[int] = None) -> AlignedBatch:
+          device: str = "cpu", strict: bool = False, episodes_per_call: Optional[int] = None,
+          _kernels_as: Optional[str] = None) -> AlignedBatch:
     """Aligns episodes onto one timeline: `AlignedBatch` of values [B, T, D] and masks [B, T, N].
 
     reference: a stream name (its repaired clock gives the targets) or a rate in Hz (targets from
@@ -401,13 +402,17 @@ def align(episodes: Union[Episode, Sequence[Episode]], reference, *, streams: Op
     "f64" values (wrapped streams are resampled in f64 either way). device: "cpu" or "cuda" (torch
     tensors out). strict: raise on a repaired clock or a gap instead of masking.
     episodes_per_call: split the kernel calls over groups of episodes (GPU memory).
+    _kernels_as: internal (robocache.ray.FleetKernels): run on the CPU but make the kernel calls
+    the given device would make (every stream through the kernels), so the kernels used can be
+    bundled for it.
     """
     t0 = time.perf_counter()
     eps, names, resolved, value_dtype = _arguments(episodes, streams, modes, dtype, device)
     cuda = device != "cpu"
     # on the CPU every stream is resampled natively, straight into the batch (bind_io_resample.cpp,
     # the kernels' bits); on the GPU the kernels do it, from the samples `needed` packed for them
-    direct = [] if cuda else [i for i, n in enumerate(names) if resolved[n] in _DIRECT_MODE]
+    gpu_plan = cuda or (_kernels_as is not None and _kernels_as != "cpu")
+    direct = [] if gpu_plan else [i for i, n in enumerate(names) if resolved[n] in _DIRECT_MODE]
     reports: List[StreamReport] = []
     cache: dict = {}
     prepared = [_prepare(ep, names, resolved, reference, tolerance, max_gap, strict, reports, cache,

@@ -76,6 +76,7 @@ class EpisodeMap:
         self.voxel = VoxelGrid(**voxel) if isinstance(voxel, dict) else voxel
         self.topics, self.clock, self.report_cache = topics, clock, report_cache
         self.kernel_stats: Optional[Dict[str, int]] = None
+        self._kernels_as: Optional[str] = None  # on_cpu(): the device whose kernel calls to make
         if kernels is not None:
             self.kernel_stats = _resolve(kernels).install(deterministic)
 
@@ -85,8 +86,12 @@ class EpisodeMap:
         return "cpu" if self.device == "cpu" else "sm_90"
 
     def on_cpu(self) -> "EpisodeMap":
-        """The same map on the CPU, compiling as usual (the driver's sample run)."""
-        return EpisodeMap(**dict(self._args, device="cpu", kernels=None))
+        """The same map on the CPU, compiling as usual (the driver's sample run), making the kernel
+        calls this map's device makes: on the CPU align resamples most streams natively, on a GPU
+        every stream goes through the kernels, so a CUDA map's sample run must ask for those."""
+        m = EpisodeMap(**dict(self._args, device="cpu", kernels=None))
+        m._kernels_as = self.device
+        return m
 
     def run(self, episodes):
         """Aligns a list of Episodes: (AlignedBatch, voxel grid [B, X, Y, Z(, F)] or None), as
@@ -94,7 +99,8 @@ class EpisodeMap:
         from robocache.io import align
 
         batch = align(episodes, self.reference, streams=self.streams, modes=self.modes or None,
-                      tolerance=self.tolerance, max_gap=self.max_gap, dtype=self.dtype, device=self.device)
+                      tolerance=self.tolerance, max_gap=self.max_gap, dtype=self.dtype, device=self.device,
+                      _kernels_as=self._kernels_as)
         return batch, (self._voxelise(batch) if self.voxel is not None else None)
 
     def _voxelise(self, batch):
