@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <type_traits>
 #include <vector>
 
 #include "python/bindings.h"
@@ -34,9 +35,12 @@ py::object repair(const I64& times) {
   if (sorted) return py::none();
 
   // scratch kept per thread between calls: a fresh buffer of a long clock costs more in page
-  // faults than the pass that fills it
-  thread_local std::vector<std::int64_t> late;
-  thread_local std::vector<char> is_late;
+  // faults than the pass that fills it. Used through references taken once: a thread_local of a
+  // shared library named in a loop costs a __tls_get_addr call each time.
+  thread_local std::vector<std::int64_t> late_scratch;
+  thread_local std::vector<char> is_late_scratch;
+  std::vector<std::int64_t>& late = late_scratch;
+  std::vector<char>& is_late = is_late_scratch;
   late.clear();
   is_late.assign(static_cast<std::size_t>(n), 0);
   std::int64_t first_late = -1, late_after = 0;
@@ -126,7 +130,8 @@ void select_interval(const std::int64_t* t, std::int64_t n, std::int64_t k, std:
   const std::int64_t lo = sample[std::max<std::int64_t>(at - kMargin, 0)];
   const std::int64_t hi = sample[std::min<std::int64_t>(at + kMargin, kSample - 1)];
   const std::size_t cap = static_cast<std::size_t>(n / 8);
-  thread_local std::vector<std::int64_t> mid;  // scratch kept per thread (see repair)
+  thread_local std::vector<std::int64_t> mid_scratch;  // scratch kept per thread (see repair)
+  std::vector<std::int64_t>& mid = mid_scratch;
   mid.clear();
   mid.reserve(cap);
   std::int64_t below = 0, inside = 0;
@@ -178,7 +183,8 @@ bool interval_stats_one_pass(const std::int64_t* t, std::int64_t n, std::int64_t
   if (lo <= 0) return false;
   const std::int64_t aside = gap_auto ? 4 * lo : gap_ns >= 0 ? gap_ns : INT64_MAX;
   const std::size_t cap = static_cast<std::size_t>(n / 8);
-  thread_local std::vector<std::int64_t> mid, big;  // scratch kept per thread (see repair)
+  thread_local std::vector<std::int64_t> mid_scratch, big_scratch;  // scratch kept per thread (see repair)
+  std::vector<std::int64_t>&mid = mid_scratch, &big = big_scratch;
   mid.clear();
   big.clear();
   mid.resize(cap + 1);
@@ -274,15 +280,64 @@ py::tuple interval_stats(const I64& times, std::int64_t gap_ns, bool gap_auto) {
   return py::make_tuple(median, longest, gaps, s1, s2, m, gap_ns);
 }
 
+// The merge of stream_mask below, specialised on whether it keeps the samples read (`needed`) and
+// whether any sample is suspect: the mask of a clean clock is a few comparisons per target.
+struct MaskCounts {
+  std::int64_t outside = 0, gap = 0, far = 0, repaired = 0;
+};
+
+template <bool kNeeded, bool kSuspect, int kMode>
+void mask_pass(const std::int64_t* t, std::int64_t L, const std::int64_t* x, std::int64_t T,
+               std::int64_t tolerance_ns, std::int64_t gap_ns, const bool* suspect, bool* valid,
+               std::vector<std::int64_t>& needed, MaskCounts& n) {
+  if (kNeeded) needed.push_back(0);
+  // no gap or tolerance check: INT64_MAX is over every span and every distance
+  const std::int64_t gap_max = gap_ns >= 0 ? gap_ns : INT64_MAX, far_max = tolerance_ns >= 0 ? tolerance_ns : INT64_MAX;
+  const std::int64_t first = t[0], last = t[L - 1];
+  std::int64_t r = 0;  // samples stamped at or before the target (searchsorted right)
+  for (std::int64_t j = 0; j < T; ++j) {
+    const std::int64_t xj = x[j];
+    while (r < L && t[r] <= xj) ++r;
+    const std::int64_t lc = r > 0 ? r - 1 : 0, rc = std::min(r, L - 1);
+    if (kNeeded) {
+      if (lc > needed.back()) needed.push_back(lc);
+      if (rc > needed.back()) needed.push_back(rc);
+    }
+    const bool inside = (xj >= first) & (xj <= last);
+    const std::int64_t tl = t[lc], tr = t[rc];
+    const bool interior = inside & (tl != xj);
+    const bool is_gap = interior & (tr - tl > gap_max);
+    const bool is_far = interior & (std::min(xj - tl, tr - xj) > far_max);
+    bool bad = false;
+    if (kSuspect) {
+      if (kMode == 1)
+        bad = suspect[lc];
+      else if (kMode == 2)
+        bad = suspect[interior & (xj - tl > tr - xj) ? rc : lc];
+      else
+        bad = suspect[lc] | (interior & suspect[rc]);
+      bad &= inside;
+    }
+    n.outside += !inside;
+    n.gap += is_gap;
+    n.far += is_far;
+    n.repaired += bad;
+    valid[j] = inside & !is_gap & !is_far & !bad;
+  }
+  if (kNeeded && L - 1 > needed.back()) needed.push_back(L - 1);
+}
+
 // masks.py's stream_mask on the int64 clocks, in one merge of the sorted targets with the clock:
 // (valid [T], needed [K], outside, gap, tolerance, repaired). mode 0: both neighbours (linear,
 // slerp, wrapped), 1: previous, 2: nearest. tolerance_ns and gap_ns < 0: not checked; suspect may
-// be None (no suspect sample).
+// be None (no suspect sample). with_needed false: needed is left empty (align on the CPU reads
+// the rows itself and needs no list of them).
 py::tuple stream_mask(const I64& times, const I64& targets, int mode, std::int64_t tolerance_ns, std::int64_t gap_ns,
-                      const py::object& suspect_obj) {
+                      const py::object& suspect_obj, bool with_needed) {
   const std::int64_t L = times.shape(0), T = targets.shape(0);
   const std::int64_t* t = times.data();
   const std::int64_t* x = targets.data();
+  if (L < 1) throw py::value_error("io_stream_mask: an empty clock");
   Bool suspect_arr;
   const bool* suspect = nullptr;
   if (!suspect_obj.is_none()) {
@@ -291,58 +346,34 @@ py::tuple stream_mask(const I64& times, const I64& targets, int mode, std::int64
     suspect = suspect_arr.data();
   }
   py::array_t<bool> valid_arr(T);
-  thread_local std::vector<std::int64_t> needed;  // scratch kept per thread (see repair)
+  thread_local std::vector<std::int64_t> needed_scratch;  // scratch kept per thread (see repair)
+  std::vector<std::int64_t>& needed = needed_scratch;
   needed.clear();
-  std::int64_t outside = 0, gap = 0, far = 0, repaired = 0;
+  MaskCounts n;
   {
     py::gil_scoped_release release;
     bool* valid = valid_arr.mutable_data();
-    needed.reserve(static_cast<std::size_t>(std::min<std::int64_t>(L, 2 * T + 2)));
-    needed.push_back(0);
-    std::int64_t r = 0;  // samples stamped at or before the target (searchsorted right)
-    for (std::int64_t j = 0; j < T; ++j) {
-      const std::int64_t xj = x[j];
-      while (r < L && t[r] <= xj) ++r;
-      const std::int64_t lc = r > 0 ? r - 1 : 0, rc = std::min(r, L - 1);
-      if (lc > needed.back()) needed.push_back(lc);
-      if (rc > needed.back()) needed.push_back(rc);
-      const bool inside = xj >= t[0] && xj <= t[L - 1];
-      if (!inside) {
-        ++outside;
-        valid[j] = false;
-        continue;
-      }
-      const std::int64_t tl = t[lc], tr = t[rc];
-      const bool interior = tl != xj;
-      bool ok = true;
-      if (gap_ns >= 0 && interior && tr - tl > gap_ns) {
-        ++gap;
-        ok = false;
-      }
-      if (tolerance_ns >= 0 && interior && std::min(xj - tl, tr - xj) > tolerance_ns) {
-        ++far;
-        ok = false;
-      }
-      if (suspect) {
-        bool bad;
-        if (mode == 1)
-          bad = suspect[lc];
-        else if (mode == 2)
-          bad = (interior && xj - tl > tr - xj) ? suspect[rc] : suspect[lc];
-        else
-          bad = suspect[lc] || (interior && suspect[rc]);
-        if (bad) {
-          ++repaired;
-          ok = false;
-        }
-      }
-      valid[j] = ok;
-    }
-    if (L - 1 > needed.back()) needed.push_back(L - 1);
+    if (with_needed) needed.reserve(static_cast<std::size_t>(std::min<std::int64_t>(L, 2 * T + 2)));
+    // one loop per case, so that none tests the mode, the flags or the suspect list per target
+    auto run = [&](auto needed_tag, auto suspect_tag) {
+      constexpr bool kN = decltype(needed_tag)::value, kS = decltype(suspect_tag)::value;
+      if (mode == 1)
+        mask_pass<kN, kS, 1>(t, L, x, T, tolerance_ns, gap_ns, suspect, valid, needed, n);
+      else if (mode == 2)
+        mask_pass<kN, kS, 2>(t, L, x, T, tolerance_ns, gap_ns, suspect, valid, needed, n);
+      else
+        mask_pass<kN, kS, 0>(t, L, x, T, tolerance_ns, gap_ns, suspect, valid, needed, n);
+    };
+    using Yes = std::true_type;
+    using No = std::false_type;
+    if (with_needed)
+      suspect ? run(Yes{}, Yes{}) : run(Yes{}, No{});
+    else
+      suspect ? run(No{}, Yes{}) : run(No{}, No{});
   }
   py::array_t<std::int64_t> needed_arr(static_cast<py::ssize_t>(needed.size()));
   std::copy(needed.begin(), needed.end(), needed_arr.mutable_data());
-  return py::make_tuple(valid_arr, needed_arr, outside, gap, far, repaired);
+  return py::make_tuple(valid_arr, needed_arr, n.outside, n.gap, n.far, n.repaired);
 }
 
 // Rows of a stream gathered into a kernel's packed array: out[b, k, col:col+D] = values[row_k]
@@ -523,7 +554,7 @@ void bind_io(py::module_& m) {
       py::arg("times"), "(first, last) stamp of a recorded clock: what its repaired clock starts and ends at");
   m.def("io_interval_stats", &interval_stats, py::arg("times"), py::arg("gap_ns"), py::arg("gap_auto"));
   m.def("io_stream_mask", &stream_mask, py::arg("times"), py::arg("targets"), py::arg("mode"),
-        py::arg("tolerance_ns"), py::arg("gap_ns"), py::arg("suspect"));
+        py::arg("tolerance_ns"), py::arg("gap_ns"), py::arg("suspect"), py::arg("with_needed") = true);
   m.def("io_gather", &gather, py::arg("values"), py::arg("index"), py::arg("sel"), py::arg("out"), py::arg("b"),
         py::arg("col"), py::arg("unwrap"));
   m.def("io_wrap_into", &wrap_into, py::arg("src"), py::arg("src_col"), py::arg("w"), py::arg("dst"),

@@ -224,3 +224,82 @@ def test_native_resampling_in_parts_gives_the_same_bits(parts):
             _robocache.io_resample_into(clocks, t0, x, split, 0, part, parts)
         bits = np.uint32 if dtype == np.float32 else np.uint64
         assert np.array_equal(one.view(bits), split.view(bits))
+
+
+def _bits_equal(got, want):
+    bits = np.uint32 if got.dtype == np.float32 else np.uint64
+    return got.dtype == want.dtype and np.array_equal(got.view(bits), want.view(bits))
+
+
+@pytest.mark.parametrize("dtype", ["f32", "f64"])
+def test_native_slerp_gives_the_kernels_bits_on_every_branch(monkeypatch, dtype):
+    """Slerp resampled natively is the kernel's emit_slerp bit for bit on each of its branches:
+    neighbours on opposite hemispheres (the shorter arc), equal and nearly equal quaternions (the
+    nlerp below 1e-6 rad), half turns, exact hits (a zero weight copies v[l]), targets outside the
+    clock, and many targets between one pair of neighbours (what one pair gives is kept between
+    targets)."""
+    rng = np.random.default_rng(11)
+    n = 400
+    q = rng.normal(size=(n, 4))
+    q /= np.linalg.norm(q, axis=1, keepdims=True)
+    q[1::7] = -q[0::7][: len(q[1::7])]  # the antipode of the one before: the same rotation
+    q[2::7] = q[1::7][: len(q[2::7])]  # equal: angle 0
+    near = q[3::7] + 1e-9 * rng.normal(size=q[3::7].shape)
+    q[4::7][: len(near)] = near[: len(q[4::7])] / np.linalg.norm(near[: len(q[4::7])], axis=1, keepdims=True)
+    q[5::7] = np.array([0.0, 0.0, 0.0, 1.0])
+    q[6::7] = np.array([1.0, 0.0, 0.0, 0.0])  # half a turn from the one before
+    t = np.cumsum(rng.integers(500_000, 1_500_000, n)).astype(np.int64)
+    ep = Episode("e", {"q": Stream("q", t, q, list("xyzw"), mode="slerp")})
+    # a rate well above the clock's (several targets per pair), from before its first sample to
+    # after its last, plus its own stamps (exact hits)
+    x = np.unique(np.concatenate([np.arange(t[0] - 5_000_000, t[-1] + 5_000_000, 97_003), t]))
+    ref = Stream("ref", x, np.zeros((len(x), 1)), ["z"])
+    ep.streams["ref"] = ref
+    args = dict(streams=["q"], dtype=dtype, max_gap=None)
+    got = align(ep, "ref", **args)
+    with monkeypatch.context() as m:
+        kernel_path(m)
+        want = align(ep, "ref", **args)
+    assert np.array_equal(got.mask, want.mask)
+    assert _bits_equal(got.values, want.values)
+
+
+def test_native_resampling_with_slerp_in_parts_gives_the_same_bits():
+    """Slerp beside the other modes, the targets shared out in parts: the bits of one pass."""
+    from robocache._native import _robocache
+
+    rng = np.random.default_rng(4)
+    c = repair(faulty_clock(rng, 700, 1_000_000))
+    rows = int(c.index.max()) + 1
+    q = rng.normal(size=(rows, 4))
+    q /= np.linalg.norm(q, axis=1, keepdims=True)
+    values = [q, rng.normal(size=(rows, 3)), np.cumsum(rng.normal(0, 2.0, (rows, 2)), axis=0)]
+    clocks = [(c.times_ns, c.index, values, [4, 0, 3], [0, 4, 7])]
+    x = np.sort(rng.integers(-5_000_000, 800_000_000, 3000)).astype(np.int64)
+    for dtype in (np.float32, np.float64):
+        one = np.zeros((1, len(x), 9), dtype)
+        _robocache.io_resample_into(clocks, int(c.times_ns[0]), x, one, 0)
+        for parts in (2, 5):
+            split = np.zeros_like(one)
+            for part in range(parts):
+                _robocache.io_resample_into(clocks, int(c.times_ns[0]), x, split, 0, part, parts)
+            assert _bits_equal(split, one)
+
+
+def test_native_wrapped_angles_out_of_the_fast_range_are_the_kernels_bits(monkeypatch):
+    """Wrapped angles whose blend is 2^50 or more, or NaN, leave the vectorised remainder for
+    std::fmod; with the others beside them (which stay on the fast path) they give the kernel's bits."""
+    rng = np.random.default_rng(8)
+    n = 300
+    t = np.cumsum(rng.integers(500_000, 1_500_000, n)).astype(np.int64)
+    v = np.cumsum(rng.uniform(-1, 1, (n, 3)), axis=0)
+    v[:, 1] += 3e16  # 2^50 and beyond, from the first row on (so never unwrapped back)
+    v[n // 2:, 2] = np.nan  # NaN from the middle on
+    ep = Episode("e", {"a": Stream("a", t, v, ["p", "q", "r"], mode="wrapped")})
+    for dtype in ("f32", "f64"):
+        got = align(ep, 1234.0, dtype=dtype, max_gap=None)
+        with monkeypatch.context() as m:
+            kernel_path(m)
+            want = align(ep, 1234.0, dtype=dtype, max_gap=None)
+        assert np.isnan(got.values[0, -1, 2]) and abs(got.values[0, 5, 1]) <= np.pi
+        assert _bits_equal(got.values, want.values)

@@ -2,10 +2,10 @@
 
 The layer above the kernels: clocks are repaired (clocks.py) and masks computed (masks.py) on the
 exact int64 nanosecond clocks; the values are resampled by one `robocache.fuse_multimodal` call
-per value dtype (every stream a modality) on the GPU with device="cuda". On the CPU, linear,
-previous, nearest and wrapped streams are resampled natively straight from the recorded rows into
-the batch (python/bind_io_resample.cpp), with the bits the kernels give on the rows align would
-pack for them (tests/python/test_io_native.py holds it to them); slerp streams go to the kernels.
+per value dtype (every stream a modality) on the GPU with device="cuda". On the CPU, every stream
+(linear, previous, nearest, wrapped and slerp) is resampled natively straight from the recorded
+rows into the batch (python/bind_io_resample.cpp), with the bits the kernels give on the rows align
+would pack for them (tests/python/test_io_native.py holds it to them).
 Kernel times are float64 nanoseconds from the episode start: whole numbers, exact up to 104 days.
 """
 
@@ -120,31 +120,30 @@ def _check_strict(episode: str, name: str, c: RepairedClock, gap_ns) -> None:
 
 
 def _prepare(ep: Episode, names: Sequence[str], modes: Dict[str, str], reference, tolerance, max_gap,
-             strict: bool, reports: List[StreamReport], cache: dict) -> _Prepared:
-    from .._native import _robocache
-
+             strict: bool, reports: List[StreamReport], cache: dict, with_needed: bool = True) -> _Prepared:
+    """with_needed: list each stream's samples the kernel reads (`needed`), for packing."""
     # the streams of one topic share one clock: each clock is repaired once
     raw: Dict[int, np.ndarray] = {}
     for name in names:
         s = ep.streams.get(name)
         if s is not None and len(s):
             raw[id(s.times_ns)] = s.times_ns
-    ref_stream = isinstance(reference, str) and reference in ep.streams and len(ep.streams[reference]) > 0
-    if ref_stream:
+    if isinstance(reference, str) and reference in ep.streams and len(ep.streams[reference]):
         t = ep.streams[reference].times_ns
-        raw[id(t)] = t
-        if id(t) not in cache:  # its repaired clock gives the targets: first
-            cache[id(t)] = repair(t)
+        raw[id(t)] = t  # its repaired clock gives the targets
     if not raw:
         raise ValueError(f"episode '{ep.name}': none of the streams {list(names)} has a sample")
-    # a repaired clock starts and ends where the recorded one's extremes are
-    bounds = [_robocache.io_bounds(t) if id(t) not in cache else
-              (int(cache[id(t)].times_ns[0]), int(cache[id(t)].times_ns[-1])) for t in raw.values()]
-    start, end = min(b[0] for b in bounds), max(b[1] for b in bounds)
+    if isinstance(reference, str) and reference not in ep.streams:
+        raise ValueError(f"argument 'reference': episode '{ep.name}' has no stream '{reference}'; it has: "
+                         f"{', '.join(ep.streams)}")
+    # every clock repaired first, in parallel: a repaired clock starts and ends where the recorded
+    # one's extremes are, which set the episode's start and a rate reference's targets
+    todo = [i for i in raw if i not in cache]
+    for i, c in zip(todo, pmap(repair, [raw[i] for i in todo], [len(raw[i]) for i in todo])):
+        cache[i] = c
+    start = min(int(cache[i].times_ns[0]) for i in raw)
+    end = max(int(cache[i].times_ns[-1]) for i in raw)
     if isinstance(reference, str):
-        if reference not in ep.streams:
-            raise ValueError(f"argument 'reference': episode '{ep.name}' has no stream '{reference}'; it has: "
-                             f"{', '.join(ep.streams)}")
         t = ep.streams[reference].times_ns
         x = cache[id(t)].times_ns if len(t) else np.zeros(0, np.int64)
     else:
@@ -157,8 +156,8 @@ def _prepare(ep: Episode, names: Sequence[str], modes: Dict[str, str], reference
         return (id(s.times_ns), mode_key(modes[name]), _per_stream(tolerance, name, "tolerance"),
                 _per_stream(max_gap, name, "max_gap"))
 
-    # per clock, in parallel: its repair, then its masks and report for each set of samples the
-    # modes read (linear, slerp and wrapped read the same)
+    # per clock, in parallel: its masks and report for each set of samples the modes read (linear,
+    # slerp and wrapped read the same)
     by_clock: Dict[int, Dict[tuple, str]] = {}
     for name in names:
         s = ep.streams.get(name)
@@ -166,7 +165,7 @@ def _prepare(ep: Episode, names: Sequence[str], modes: Dict[str, str], reference
             by_clock.setdefault(id(s.times_ns), {}).setdefault(key_of(name), name)
 
     def clock_task(clock_id):
-        c = cache.get(clock_id) or repair(raw[clock_id])
+        c = cache[clock_id]
         out = []
         for key, name in by_clock[clock_id].items():
             stats = interval_stats(c, key[3])
@@ -174,14 +173,13 @@ def _prepare(ep: Episode, names: Sequence[str], modes: Dict[str, str], reference
             if strict:
                 _check_strict(ep.name, name, c, gap_ns)
             m = stream_mask(c.times_ns, x, modes[name], _seconds_ns(key[2], "tolerance"), gap_ns,
-                            c.suspect if c.repaired else None)
+                            c.suspect if c.repaired else None, with_needed)
             masked = float(1.0 - np.count_nonzero(m.valid) / T) if T else float("nan")
             out.append((key, (m, masked, report_from_stats(ep.name, name, 0, c, start, stats))))
         return c, out
 
     ids = list(by_clock)
-    for clock_id, (c, results) in zip(ids, pmap(clock_task, ids, [len(raw[i]) for i in ids])):
-        cache[clock_id] = c
+    for clock_id, (c, results) in zip(ids, pmap(clock_task, ids, [len(raw[i]) + T for i in ids])):
         for key, result in results:
             cache[key] = result
     clocks = {name: cache[id(ep.streams[name].times_ns)] for name in names
@@ -287,11 +285,11 @@ def _modalities(eps, names, idx: List[int], modes) -> List[List[int]]:
 
 
 # the modes bind_io_resample.cpp resamples on the CPU, and their codes there
-_DIRECT_MODE = {"linear": 0, "previous": 1, "nearest": 2, "wrapped": 3}
+_DIRECT_MODE = {"linear": 0, "previous": 1, "nearest": 2, "wrapped": 3, "slerp": 4}
 
 
 def _resample_direct(eps, prepared: List[_Prepared], names, modes, direct: List[int], offsets, values) -> None:
-    """values[b, :T_b, stream's columns] for the streams `direct` (not slerp) of every episode, by one
+    """values[b, :T_b, stream's columns] for the streams `direct` of every episode, by one
     native pass per episode over its targets that serves every clock (its streams side by side), a
     block of rows at a time; the targets of an episode are shared out over the threads when there
     are fewer episodes than threads. A stream an episode lacks gets zeros (masked), as the kernel's
@@ -385,7 +383,7 @@ def report(episodes: Union[Episode, Sequence[Episode]], reference, *, streams: O
     reports: List[StreamReport] = []
     cache: dict = {}
     for ep in eps:
-        _prepare(ep, names, resolved, reference, tolerance, max_gap, False, reports, cache)
+        _prepare(ep, names, resolved, reference, tolerance, max_gap, False, reports, cache, with_needed=False)
     return reports
 
 
@@ -410,20 +408,21 @@ def align(episodes: Union[Episode, Sequence[Episode]], reference, *, streams: Op
     """
     t0 = time.perf_counter()
     eps, names, resolved, value_dtype = _arguments(episodes, streams, modes, dtype, device)
+    cuda = device != "cpu"
+    # on the CPU every stream is resampled natively, straight into the batch (bind_io_resample.cpp,
+    # the kernels' bits); on the GPU the kernels do it, from the samples `needed` packed for them
+    gpu_plan = cuda or (_kernels_as is not None and _kernels_as != "cpu")
+    direct = [] if gpu_plan else [i for i, n in enumerate(names) if resolved[n] in _DIRECT_MODE]
     reports: List[StreamReport] = []
     cache: dict = {}
-    prepared = [_prepare(ep, names, resolved, reference, tolerance, max_gap, strict, reports, cache) for ep in eps]
+    prepared = [_prepare(ep, names, resolved, reference, tolerance, max_gap, strict, reports, cache,
+                         with_needed=len(direct) < len(names)) for ep in eps]
     t1 = time.perf_counter()
 
     B, T = len(eps), max(len(p.targets) for p in prepared)
     widths = [next(ep.streams[n].values.shape[1] for ep in eps if n in ep.streams) for n in names]
     offsets = np.concatenate([[0], np.cumsum(widths)]).astype(int)
     D = int(offsets[-1])
-    cuda = device != "cpu"
-    # on the CPU every stream but slerp is resampled natively, straight into the batch
-    # (bind_io_resample.cpp, the kernels' bits); on the GPU, and for slerp, the kernels do it
-    gpu_plan = cuda or (_kernels_as is not None and _kernels_as != "cpu")
-    direct = [] if gpu_plan else [i for i, n in enumerate(names) if resolved[n] in _DIRECT_MODE]
     # one kernel call per value dtype: wrapped streams in f64, whose unwrapped angles keep precision
     groups: Dict[type, list] = {}
     for i, n in enumerate(names):

@@ -23,7 +23,8 @@ REASONS = ("outside", "gap", "tolerance", "repaired")
 
 @dataclass
 class StreamMask:
-    """valid [T] and the samples the kernel needs (indices into the repaired clock, sorted)."""
+    """valid [T] and the samples the kernel needs (indices into the repaired clock, sorted; empty
+    when they were not asked for)."""
 
     valid: np.ndarray
     needed: np.ndarray
@@ -34,16 +35,17 @@ _MODE_CODE = {"previous": 1, "nearest": 2}  # 0: both neighbours (linear, slerp,
 
 
 def stream_mask(t: np.ndarray, x: np.ndarray, mode: str, tolerance_ns: Optional[int], max_gap_ns: Optional[int],
-                suspect: Optional[np.ndarray]) -> StreamMask:
+                suspect: Optional[np.ndarray], with_needed: bool = True) -> StreamMask:
     """The mask of sorted targets `x` (int64 [T]) for a stream with repaired clock `t` (int64 [L], L >= 1).
-    `t` and `x` may be on any common origin (only their differences count); `suspect` None: none is."""
+    `t` and `x` may be on any common origin (only their differences count); `suspect` None: none is.
+    with_needed: list the samples the kernel reads (align packs them for the kernels on the GPU)."""
     from .._native import _robocache
 
     if suspect is not None and not suspect.any():
         suspect = None
     valid, needed, outside, gap, far, repaired = _robocache.io_stream_mask(
         t, x, _MODE_CODE.get(mode, 0), -1 if tolerance_ns is None else int(tolerance_ns),
-        -1 if max_gap_ns is None else int(max_gap_ns), suspect)
+        -1 if max_gap_ns is None else int(max_gap_ns), suspect, with_needed)
     counts = {"outside": outside}
     if max_gap_ns is not None:
         counts["gap"] = gap
