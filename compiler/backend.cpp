@@ -1,7 +1,7 @@
 #include "compiler/backend.h"
 
-#include "compiler/errors.h"
-#include "compiler/user_text.h"
+#include "support/errors.h"
+#include "support/user_text.h"
 
 namespace robocache {
 

@@ -1,7 +1,7 @@
 #include <pybind11/numpy.h>
 #include <pybind11/stl.h>
 
-#include "compiler/errors.h"
+#include "support/errors.h"
 #include "python/bindings.h"
 #include "python/numpy_dtypes.h"
 #include "runtime/engine.h"
