@@ -33,7 +33,6 @@ LAYERS: list[list[str]] = [
 
 SOURCE_SUFFIXES = {".h", ".hpp", ".cpp", ".cc", ".cu", ".cuh"}
 INCLUDE = re.compile(r'^\s*#\s*include\s*"([^"]+)"')
-SKIPPED_DIRS = {"tests", "bench", "examples", "build", ".git", ".venv"}
 
 
 def unit_of(rel: str) -> tuple[int, str] | None:
@@ -59,12 +58,13 @@ def resolve(root: Path, including: Path, name: str) -> str | None:
 
 
 def sources(root: Path):
-    for path in sorted(root.rglob("*")):
-        rel = path.relative_to(root)
-        if rel.parts and (rel.parts[0] in SKIPPED_DIRS or rel.parts[0].startswith("build")):
-            continue
-        if path.suffix in SOURCE_SUFFIXES and path.is_file():
-            yield path
+    """The C++/CUDA files of the layers' folders (nothing else is walked: no build or venv trees)."""
+    found = set()
+    for prefix in {p for peers in LAYERS for p in peers}:
+        base = root / prefix
+        found.update(p for p in (base.rglob("*") if base.is_dir() else [base])
+                     if p.suffix in SOURCE_SUFFIXES and p.is_file())
+    return sorted(found)
 
 
 def violations(root: Path) -> list[str]:
