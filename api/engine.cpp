@@ -5,7 +5,7 @@
 #include "cache/disk_cache.h"
 #include "cache/kernel_cache.h"
 #include "robocache/errors.h"
-#include "runtime/cpu/thread_pool.h"
+#include "backends/cpu/thread_pool.h"
 #include "runtime/engine.h"
 
 namespace robocache::api {

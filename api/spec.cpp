@@ -9,7 +9,7 @@
 #include <stdexcept>
 
 #include "api/convert.h"
-#include "compiler/json.h"
+#include "support/json.h"
 #include "compiler/spec.h"
 
 namespace robocache::api {

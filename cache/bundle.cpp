@@ -12,7 +12,7 @@
 
 #include "cache/cache_entry.h"
 #include "cache/cache_key.h"
-#include "compiler/user_text.h"
+#include "support/user_text.h"
 
 namespace fs = std::filesystem;
 

@@ -6,8 +6,8 @@
 #include <fmt/format.h>
 
 #include "cache/cache_key.h"
-#include "compiler/json.h"
-#include "compiler/sha256.h"
+#include "support/json.h"
+#include "support/sha256.h"
 
 namespace robocache {
 

@@ -1,6 +1,6 @@
 #include "cache/cache_key.h"
 
-#include "compiler/sha256.h"
+#include "support/sha256.h"
 
 namespace robocache {
 

@@ -17,8 +17,8 @@
 
 #include "cache/cache_entry.h"
 #include "cache/cache_key.h"
-#include "compiler/log.h"
-#include "compiler/user_text.h"
+#include "support/log.h"
+#include "support/user_text.h"
 
 namespace fs = std::filesystem;
 

@@ -7,8 +7,8 @@
 #include <fmt/format.h>
 
 #include "cache/cache_maintenance.h"
-#include "compiler/log.h"
-#include "compiler/user_text.h"
+#include "support/log.h"
+#include "support/user_text.h"
 
 namespace robocache {
 

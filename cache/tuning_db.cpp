@@ -16,8 +16,8 @@
 
 #include <fmt/format.h>
 
-#include "compiler/errors.h"
-#include "compiler/user_text.h"
+#include "support/errors.h"
+#include "support/user_text.h"
 
 namespace fs = std::filesystem;
 

@@ -6,7 +6,7 @@
 #include <vector>
 
 #include "compiler/config.h"
-#include "compiler/json.h"
+#include "support/json.h"
 
 namespace robocache {
 

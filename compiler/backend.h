@@ -79,7 +79,8 @@ class Backend {
   virtual KernelSource generate(const Spec& spec, const Config& config) const = 0;
   /// Compiles generated code; throws CompileError.
   virtual ObjectCode compile(const KernelSource& source) const = 0;
-  /// Other forms of the generated code for inspection: "ptx" (CUDA) or "asm" (CPU assembly).
+  /// Other forms of the generated code for inspection: "ptx" (CUDA) or "asm" (CPU assembly), and
+  /// the generated text itself, "source" (CUDA C++) or "ir" (LLVM IR), without compiling it.
   /// Throws ArgumentError("emit") for a form this backend cannot produce.
   virtual std::string emit(const KernelSource& source, const std::string& form) const;
   /// Loads compiled code; throws BackendUnavailable when it cannot run here, RuntimeFailure on error.

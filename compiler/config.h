@@ -5,7 +5,7 @@
 #include <string>
 #include <string_view>
 
-#include "compiler/json.h"
+#include "support/json.h"
 
 namespace robocache {
 

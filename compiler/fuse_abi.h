@@ -13,7 +13,7 @@ enum Slot : int {
   kT = 3,             ///< int64 target samples
   kTgtRowStride = 4,  ///< int64 (0 when tgt_times is shared by the batch)
   kValidate = 5,      ///< int64: 1 makes a CUDA kernel check lengths and source times on the device
-  kErrorFlag = 6,     ///< uint64* the device's error word (runtime/device_errors.h); set at launch
+  kErrorFlag = 6,     ///< uint64* the device's error word (backends/cuda/device_errors.h); set at launch
   kTileTargets = 7,   ///< int64 targets per block; set at launch (CUDA)
   kFirstModality = 8, ///< modality i's slots start at kFirstModality + kSlotsPerModality * i
 };

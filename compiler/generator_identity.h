@@ -3,8 +3,8 @@
 ///
 /// Each backend's Backend::generator_identity() is built from these, and the cache key folds it in,
 /// so a kernel compiled by an older generator or template is never served by a newer build.
-/// Which files count (globbed in compiler/CMakeLists.txt): for CUDA, compiler/nvrtc/*.{cpp,h},
-/// templates/*.cuh and the kernel ABI headers compiler/*_abi.h; for the CPU, compiler/llvm/*.{cpp,h}
+/// Which files count (globbed in compiler/CMakeLists.txt): for CUDA, backends/cuda/*.{cpp,h},
+/// templates/*.cuh and the kernel ABI headers compiler/*_abi.h; for the CPU, backends/cpu/*.{cpp,h}
 /// and the same ABI headers.
 #include <string_view>
 #include <vector>

@@ -18,7 +18,7 @@ enum Slot : int {
   kTgtRowStride = 8,///< int64 elements between rows of tgt_times (0 when shared by the batch)
   kLengths = 9,     ///< const int64* [B] valid source samples per row (1 <= L_b <= S), or 0: all S
   kValidate = 10,   ///< int64: 1 makes a CUDA kernel check lengths and source times on the device
-  kErrorFlag = 11,  ///< uint64* the device's error word (runtime/device_errors.h); set at launch
+  kErrorFlag = 11,  ///< uint64* the device's error word (backends/cuda/device_errors.h); set at launch
   kTileTargets = 12,///< int64 targets per block; set at launch (CUDA)
   kSlotCount = 13,
 };

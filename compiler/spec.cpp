@@ -5,9 +5,9 @@
 
 #include <fmt/format.h>
 
-#include "compiler/errors.h"
-#include "compiler/sha256.h"
-#include "compiler/user_text.h"
+#include "support/errors.h"
+#include "support/sha256.h"
+#include "support/user_text.h"
 
 namespace robocache {
 

@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "compiler/dtype.h"
-#include "compiler/json.h"
+#include "support/json.h"
 
 namespace robocache {
 

@@ -36,7 +36,7 @@ enum Slot : int {
   kVoxelSizeX = 10,  ///< double bits; Y = 11, Z = 12 (all > 0)
   kShapeX = 13,   ///< int64 X; Y = 14, Z = 15
   kPhase = 16,    ///< int64: 0 clear, 1 scatter, 2 finalize
-  kErrorFlag = 17,///< uint64* the device's error word (runtime/device_errors.h); set at launch (CUDA)
+  kErrorFlag = 17,///< uint64* the device's error word (backends/cuda/device_errors.h); set at launch (CUDA)
   kCellLo = 18,   ///< int64 first flat cell (over all rows) of the launch's range (CUDA)
   kCellHi = 19,   ///< int64 one past its last cell; 0: every cell
   kSlotCount = 20,

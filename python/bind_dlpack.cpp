@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "compiler/errors.h"
+#include "support/errors.h"
 #include "python/bindings.h"
 
 namespace py = pybind11;

@@ -1,6 +1,6 @@
 #include <cstring>
 
-#include "compiler/errors.h"
+#include "support/errors.h"
 #include "python/bindings.h"
 
 namespace py = pybind11;

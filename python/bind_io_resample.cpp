@@ -9,7 +9,7 @@
 // x - t[l] <= t[r] - x. Wrapped angles are unwrapped along the rows the kernel would have read
 // (the clock's first and last sample and every target's neighbours, alignment.py's rule), blended
 // in float64 and wrapped with numpy's % (bind_io.cpp's wrap). Slerp is the kernel's instruction
-// for instruction (compiler/llvm/resample_ir.cpp's emit_slerp: the same libm acos and sin, no
+// for instruction (backends/cpu/resample_ir.cpp's emit_slerp: the same libm acos and sin, no
 // contraction into fma), so it gives the kernel's bits too.
 //
 // The work goes a block of targets at a time, and for each clock in two steps: the merge finds

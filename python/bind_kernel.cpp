@@ -1,7 +1,7 @@
 #include <pybind11/numpy.h>
 #include <pybind11/stl.h>
 
-#include "compiler/errors.h"
+#include "support/errors.h"
 #include "python/bindings.h"
 #include "python/numpy_dtypes.h"
 #include "runtime/engine.h"
@@ -95,7 +95,8 @@ void bind_kernel(py::module_& m) {
           return backend->emit(backend->generate(spec, backend->default_config(spec)), form);
         },
         py::arg("spec_json"), py::arg("target"), py::arg("form"),
-        "Generated code in another form: 'ptx' (CUDA) or 'asm' (CPU).");
+        "Generated code with the default config, not compiled: 'source' (CUDA C++) or 'ir' (LLVM "
+        "IR), or compiled to 'ptx' (CUDA) or 'asm' (CPU).");
   m.def("canonical_spec", [](const std::string& spec_json) { return Spec::parse(spec_json).canonical_json(); },
         "Validates a spec and returns its canonical JSON.");
   m.def("spec_hash", [](const std::string& spec_json) { return Spec::parse(spec_json).hash(); },

@@ -27,7 +27,7 @@
 #include <fmt/ranges.h>
 
 #include "compiler/dtype.h"
-#include "compiler/errors.h"
+#include "support/errors.h"
 #include "python/bindings.h"
 #include "python/numpy_dtypes.h"
 #include "runtime/bound_call.h"

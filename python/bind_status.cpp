@@ -1,8 +1,8 @@
 #include <pybind11/stl.h>
 
-#include "compiler/errors.h"
+#include "support/errors.h"
 #include "python/bindings.h"
-#include "runtime/cuda_status.h"
+#include "backends/cuda/cuda_status.h"
 #include "runtime/engine.h"
 
 namespace py = pybind11;

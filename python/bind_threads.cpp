@@ -5,7 +5,7 @@
 #include <pybind11/pybind11.h>
 
 #include "python/bindings.h"
-#include "runtime/cpu/thread_pool.h"
+#include "backends/cpu/thread_pool.h"
 
 namespace py = pybind11;
 

@@ -6,7 +6,7 @@
 #include <optional>
 
 #include "compiler/dtype.h"
-#include "compiler/errors.h"
+#include "support/errors.h"
 #include "runtime/array_view.h"
 
 namespace robocache::python {

@@ -4,7 +4,7 @@
 
 #include <fmt/format.h>
 
-#include "compiler/errors.h"
+#include "support/errors.h"
 
 namespace robocache::checks {
 
@@ -89,7 +89,7 @@ const std::int64_t* lengths(const char* name, const ArrayView& l, std::int64_t b
     throw ArgumentError(name, fmt::format("expected shape [{}] (one length per batch row), got {}", batch,
                                           l.shape_text()));
   contiguous(name, l);
-  if (l.device != DeviceKind::Cpu) return nullptr;  // device lengths are checked by the kernel (runtime/device_errors.h)
+  if (l.device != DeviceKind::Cpu) return nullptr;  // device lengths are checked by the kernel (backends/cuda/device_errors.h)
   const auto* p = static_cast<const std::int64_t*>(l.data);
   for (std::int64_t b = 0; b < batch; ++b)
     if (p[b] < lo || p[b] > hi)

@@ -1,6 +1,6 @@
 #include "runtime/bound_call.h"
 
-#include "compiler/errors.h"
+#include "support/errors.h"
 
 namespace robocache {
 

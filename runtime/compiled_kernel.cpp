@@ -4,7 +4,7 @@
 
 #include <fmt/format.h>
 
-#include "compiler/errors.h"
+#include "support/errors.h"
 #include "runtime/engine.h"
 
 namespace robocache {

@@ -5,11 +5,11 @@
 #include <fmt/format.h>
 
 #include "cache/cache_key.h"
-#include "compiler/errors.h"
-#include "compiler/log.h"
-#include "runtime/cpu/thread_pool.h"
-#include "runtime/cuda_status.h"
-#include "compiler/user_text.h"
+#include "support/errors.h"
+#include "support/log.h"
+#include "backends/cpu/thread_pool.h"
+#include "backends/cuda/cuda_status.h"
+#include "support/user_text.h"
 
 namespace robocache {
 

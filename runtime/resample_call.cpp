@@ -4,7 +4,7 @@
 
 #include <fmt/format.h>
 
-#include "compiler/errors.h"
+#include "support/errors.h"
 #include "compiler/resample_abi.h"
 #include "runtime/array_checks.h"
 

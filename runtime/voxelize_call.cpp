@@ -7,7 +7,7 @@
 
 #include <fmt/format.h>
 
-#include "compiler/errors.h"
+#include "support/errors.h"
 #include "compiler/voxelize_abi.h"
 #include "runtime/array_checks.h"
 

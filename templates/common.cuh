@@ -1,5 +1,5 @@
 // RoboCache CUDA template: what every kernel template shares. The code generator puts this file
-// in front of the op's template (compiler/nvrtc/resample_codegen.cpp); the build's nvcc check and
+// in front of the op's template (backends/cuda/resample_codegen.cpp); the build's nvcc check and
 // the host emulation tests include it first. Like the op templates it includes nothing.
 namespace robocache {
 
@@ -10,7 +10,7 @@ struct RcArgs {
 
 // Argument errors found on the device (docs/semantics.md, "Validation on the GPU"): the first
 // one is written to a word of host-mapped memory that the host reads before its next launch and
-// in robocache.synchronize(), so no launch waits for the GPU. Mirrors runtime/device_errors.h.
+// in robocache.synchronize(), so no launch waits for the GPU. Mirrors backends/cuda/device_errors.h.
 namespace device_error {
 constexpr unsigned long long kLengthOutOfRange = 1;
 constexpr unsigned long long kDecreasingTime = 2;

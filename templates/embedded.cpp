@@ -3,7 +3,7 @@
 #include <stdexcept>
 #include <string>
 
-#include "compiler/sha256.h"
+#include "support/sha256.h"
 #include "templates/embedded_table.h"
 
 namespace robocache {

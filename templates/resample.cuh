@@ -259,7 +259,7 @@ struct RsGroup {
 };
 
 // Specs with many channel groups name one group type that the generated source defines after
-// this file (compiler/nvrtc/resample_codegen.cpp), e.g.
+// this file (backends/cuda/resample_codegen.cpp), e.g.
 //   struct RsTableGroups { kStart = 0, kSize = D, kMode = -1, kModes = <bit set>, kTable = true;
 //                          static unsigned code(int chunk); };
 // code(chunk) is the chunk's interp_mode, plus 8 when the chunk starts a slerp group, read from a

@@ -123,11 +123,10 @@ class Kernel:
                             "of the same framework, on the current stream and with no other keyword arguments, "
                             "can be written in place")
         op = self._spec["op"]
-        if op == "resample":
-            return self._resample(*args, validate=validate, stream=stream, **kwargs)
-        if op == "fuse":
-            return self._fuse(*args, validate=validate, stream=stream, **kwargs)
-        return self._voxelize(*args, validate=validate, stream=stream, **kwargs)
+        call = {"resample": self._resample, "fuse": self._fuse, "voxelize": self._voxelize}.get(op)
+        if call is None:  # an op the native module knows and this package does not yet
+            raise NotImplementedError(f"robocache.Kernel: no Python call for op '{op}'")
+        return call(*args, validate=validate, stream=stream, **kwargs)
 
     def bind(self, *args, out=None, validate: bool = True, stream=None) -> "_native.BoundCall":
         """The call `self(*args)` with its arrays and output fixed, for loops that run the same shapes

@@ -38,8 +38,10 @@ def _elements(op: str, s: dict) -> dict[str, int]:
     if op == "voxelize":
         grid = s.get("grid", _DEFAULT_GRID)
         return {"points": B * s["N"] * 3, "grid": B * grid[0] * grid[1] * grid[2]}
-    S = max(s["S"]) if isinstance(s["S"], list) else s["S"]
-    return {"source rows": B * S, "target rows": B * s["T"]}
+    if op in ("resample", "fuse"):
+        S = max(s["S"]) if isinstance(s["S"], list) else s["S"]
+        return {"source rows": B * S, "target rows": B * s["T"]}
+    raise ValueError(f"shapes: no synthetic inputs for op '{op}'")
 
 
 def load_shapes(path: str | Path) -> dict[str, list[dict]]:
@@ -103,6 +105,8 @@ def example_args(spec: dict, shape: dict, device: str = "cpu", seed: int = 0) ->
         streams = [(_to(rng.standard_normal((B, s, m["dim"])), spec["dtype"], device),
                     _to(_times(rng, B, s), spec["time_dtype"], device)) for s, m in zip(lengths, mods)]
         return streams, _to(_times(rng, B, T), spec["time_dtype"], device)
+    if op != "voxelize":
+        raise ValueError(f"example_args: no synthetic inputs for op '{op}'")
     grid = shape.get("grid", _DEFAULT_GRID)
     lead = (shape["B"],) if "B" in shape else ()
     points = _to(rng.random(lead + (shape["N"], 3)), spec["coord_dtype"], device)

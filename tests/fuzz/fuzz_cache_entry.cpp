@@ -19,7 +19,7 @@
 
 #include "cache/bundle.h"
 #include "cache/cache_entry.h"
-#include "compiler/sha256.h"
+#include "support/sha256.h"
 #include "tests/fuzz/fuzz_common.h"
 
 using namespace robocache;

@@ -11,8 +11,8 @@
 #include <string>
 #include <string_view>
 
-#include "compiler/errors.h"
-#include "compiler/json.h"
+#include "support/errors.h"
+#include "support/json.h"
 #include "compiler/spec.h"
 #include "tests/fuzz/fuzz_common.h"
 

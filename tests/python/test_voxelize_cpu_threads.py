@@ -1,4 +1,4 @@
-"""The CPU voxel scatter at 1 to 3 threads (compiler/llvm/voxelize_ir.cpp): serial launches use
+"""The CPU voxel scatter at 1 to 3 threads (backends/cpu/voxelize_ir.cpp): serial launches use
 plain updates, parallel count/mean/max launches split the grid's cells between threads. Every
 thread count must give the reference's answer, and mean the same bits at every count up to 8
 (each cell's sum is taken in point order by one thread)."""

@@ -10,10 +10,10 @@
 
 #include <robocache/robocache.h>
 
-#include "runtime/cuda_status.h"
+#include "backends/cuda/cuda_status.h"
 #if ROBOCACHE_HAVE_CUDA
-#include "runtime/cuda/driver_api.h"
-#include "runtime/cuda/primary_context.h"
+#include "backends/cuda/driver_api.h"
+#include "backends/cuda/primary_context.h"
 #endif
 
 #if ROBOCACHE_HAVE_CUDA

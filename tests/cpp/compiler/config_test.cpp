@@ -2,7 +2,7 @@
 #include <gtest/gtest.h>
 
 #include "compiler/config.h"
-#include "compiler/errors.h"
+#include "support/errors.h"
 
 namespace robocache {
 namespace {

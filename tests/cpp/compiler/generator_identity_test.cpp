@@ -10,9 +10,9 @@
 #include <vector>
 
 #include "compiler/backend.h"
-#include "compiler/errors.h"
+#include "support/errors.h"
 #include "compiler/generator_identity.h"
-#include "compiler/sha256.h"
+#include "support/sha256.h"
 
 namespace robocache {
 namespace {
@@ -51,18 +51,18 @@ std::string content_hash(const std::vector<std::string>& files) {
   return sha256_hex(manifest);
 }
 
-TEST(GeneratorIdentity, CudaHashCoversEveryNvrtcFileTemplateAndAbiHeader) {
+TEST(GeneratorIdentity, CudaHashCoversEveryCudaBackendFileTemplateAndAbiHeader) {
   std::vector<std::string> expected;
-  glob("compiler/nvrtc", {".cpp", ".h"}, expected);
+  glob("backends/cuda", {".cpp", ".h"}, expected);
   glob("templates", {".cuh"}, expected);
   glob("compiler", {"_abi.h"}, expected);
   EXPECT_EQ(strings(cuda_generator_files()), sorted(expected))
       << "a generator file is not hashed into the CUDA cache key: rerun CMake";
 }
 
-TEST(GeneratorIdentity, CpuHashCoversEveryLlvmFileAndAbiHeader) {
+TEST(GeneratorIdentity, CpuHashCoversEveryCpuBackendFileAndAbiHeader) {
   std::vector<std::string> expected;
-  glob("compiler/llvm", {".cpp", ".h"}, expected);
+  glob("backends/cpu", {".cpp", ".h"}, expected);
   glob("compiler", {"_abi.h"}, expected);
   EXPECT_EQ(strings(cpu_generator_files()), sorted(expected))
       << "a generator file is not hashed into the CPU cache key: rerun CMake";

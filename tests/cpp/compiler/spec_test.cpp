@@ -1,7 +1,7 @@
 #include <gtest/gtest.h>
 
-#include "compiler/errors.h"
-#include "compiler/sha256.h"
+#include "support/errors.h"
+#include "support/sha256.h"
 #include "compiler/spec.h"
 
 namespace robocache {

@@ -7,6 +7,8 @@
 #include <fstream>
 #include <random>
 
+#include "cache/cache_key.h"
+#include "compiler/generator_identity.h"
 #include "runtime/engine.h"
 
 namespace fs = std::filesystem;
@@ -75,6 +77,20 @@ TEST_F(EngineConfig, AnExplicitConfigWinsOverTheStoredBest) {
   mine.cpu_grain = 4096;
   auto k = engine_->compile(small_spec(), "cpu", mine);
   EXPECT_EQ(k->object_code().config, mine);
+}
+
+// The last link from a generator file to the key: the engine folds the backend's generator identity
+// (the content hash of its generator files and templates, compiler/generator_identity.h) into every
+// kernel's key, so an edited generator or template is never served from an older build's cache.
+TEST_F(EngineConfig, TheKeyFoldsInTheGeneratorsContentHash) {
+  auto backend = engine_->backend("cpu");
+  auto k = engine_->compile(small_spec(), "cpu");
+  CacheKeyParts parts{small_spec().canonical_json(), k->object_code().config.canonical_json(),
+                      backend->target().identity(), backend->toolchain(), backend->generator_identity()};
+  EXPECT_EQ(k->key(), cache_key(parts));
+  EXPECT_NE(backend->generator_identity().find(cpu_generator_hash()), std::string::npos);
+  parts.generator = "llvm-ir:" + std::string(64, '0');
+  EXPECT_NE(k->key(), cache_key(parts));
 }
 
 TEST_F(EngineConfig, EachConfigIsItsOwnKernel) {

@@ -6,7 +6,7 @@
 #include <limits>
 #include <string>
 
-#include "compiler/errors.h"
+#include "support/errors.h"
 #include "runtime/array_checks.h"
 #include "runtime/op_binding.h"
 
