@@ -19,16 +19,10 @@ foreach(_path IN LISTS _files)
 endforeach()
 list(JOIN _copies "|" _inputs)
 
+include("${CMAKE_CURRENT_LIST_DIR}/generator_identity.cmake")
 function(identity out)
-  execute_process(COMMAND ${CMAKE_COMMAND} "-DOUTPUT=${WORK}/out.cpp" "-DROOT=${WORK}/tree"
-                          "-DCUDA_INPUTS=${_inputs}" "-DCPU_INPUTS=${_inputs}" -P "${SCRIPT}"
-                  RESULT_VARIABLE _rc)
-  if(NOT _rc EQUAL 0)
-    message(FATAL_ERROR "hash_generators.cmake failed (${_rc})")
-  endif()
-  file(READ "${WORK}/out.cpp" _text)
-  string(REGEX MATCH "kCudaHash\\[\\] = \"([0-9a-f]+)\"" _ "${_text}")
-  set(${out} "${CMAKE_MATCH_1}" PARENT_SCOPE)
+  generator_identity(_id "${WORK}/tree" "${_inputs}")
+  set(${out} "${_id}" PARENT_SCOPE)
 endfunction()
 
 identity(base)

@@ -4,19 +4,13 @@
 file(REMOVE_RECURSE "${WORK}")
 file(MAKE_DIRECTORY "${WORK}/src")
 
+include("${CMAKE_CURRENT_LIST_DIR}/generator_identity.cmake")
 function(identity out)
   file(GLOB _files "${WORK}/src/*")
   list(JOIN _files "|" _inputs)
-  execute_process(COMMAND ${CMAKE_COMMAND} "-DOUTPUT=${WORK}/out.cpp" "-DROOT=${WORK}"
-                          "-DCUDA_INPUTS=${_inputs}" "-DCPU_INPUTS=${_inputs}" -P "${SCRIPT}"
-                  RESULT_VARIABLE _rc)
-  if(NOT _rc EQUAL 0)
-    message(FATAL_ERROR "hash_generators.cmake failed (${_rc})")
-  endif()
-  file(READ "${WORK}/out.cpp" _text)
-  string(REGEX MATCH "kCudaHash\\[\\] = \"([0-9a-f]+)\"" _ "${_text}")
-  set(${out} "${CMAKE_MATCH_1}" PARENT_SCOPE)
-  set(${out}_text "${_text}" PARENT_SCOPE)
+  generator_identity(_id "${WORK}" "${_inputs}")
+  set(${out} "${_id}" PARENT_SCOPE)
+  set(${out}_text "${_id_text}" PARENT_SCOPE)
 endfunction()
 
 file(WRITE "${WORK}/src/gen.cpp" "emit(a + b);\n")
